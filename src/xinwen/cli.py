@@ -1,0 +1,184 @@
+"""The `xinwen` command: a thin typer layer over the library. The only module that prints."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import __version__
+from .errors import ArchiveError, ConfigError, StoreError
+from .fetch import FetchSettings
+
+app = typer.Typer(
+    help="Scrape Chinese news articles into a SQLite archive (or PostgreSQL) you query with SQL.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Exit codes (README "Exit codes").
+EXIT_OK = 0
+EXIT_STORE = 1
+EXIT_USAGE = 2
+
+DbOption = Annotated[
+    str,
+    typer.Option(
+        "--db",
+        envvar="XINWEN_DB",
+        help="SQLite file, or an SQLAlchemy URL (a value containing ://). Env: XINWEN_DB.",
+        show_default=True,
+    ),
+]
+RulesOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--rules",
+        help="Site-rule TOML file or folder of them, added to the built-in rules. Repeatable.",
+        exists=True,
+    ),
+]
+
+
+def _fail(exc: ArchiveError) -> typer.Exit:
+    code = EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_STORE
+    typer.echo(f"xinwen: error: {exc}", err=True)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"xinwen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Scrape Chinese news articles into a SQLite archive you query with SQL."""
+
+
+def _run_crawl(
+    urls: list[str],
+    db: str,
+    max_pages: int,
+    settings: FetchSettings,
+    rule_paths: list[Path],
+    quiet: bool,
+) -> None:
+    from .pipeline import crawl
+    from .rules import load_rules
+    from .store import Archive
+
+    try:
+        rules = load_rules(rule_paths)
+        with Archive(db) as archive:
+            stats = asyncio.run(
+                crawl(urls, archive, max_pages=max_pages, settings=settings, rules=rules)
+            )
+    except ArchiveError as exc:
+        raise _fail(exc) from None
+    if not quiet or stats.failed:
+        typer.echo(stats.summary())
+
+
+@app.command()
+def crawl(
+    urls: Annotated[list[str], typer.Argument(help="Start URLs (http or https).", metavar="URL")],
+    db: DbOption = "xinwen.db",
+    max_pages: Annotated[int, typer.Option(help="Stop after this many fetches.", min=1)] = 1000,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight in all.", min=1)] = 8,
+    delay: Annotated[
+        float, typer.Option(help="Seconds between two requests to one host.", min=0.0)
+    ] = 1.0,
+    rules: RulesOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only failures.")] = False,
+) -> None:
+    """Crawl from the start URLs, following links on the same hosts, and store each article."""
+    settings = FetchSettings(concurrency=concurrency, delay=delay)
+    _run_crawl(urls, db, max_pages, settings, rules or [], quiet)
+
+
+@app.command()
+def parse(
+    source: Annotated[str, typer.Argument(help="An HTML file, '-' for stdin, or an http(s) URL.")],
+    url: Annotated[
+        str | None, typer.Option(help="The page's URL, for a file (site, links, rules).")
+    ] = None,
+    rules: RulesOption = None,
+) -> None:
+    """Extract one article and print it as JSON."""
+    from .pipeline import extract, fetch_one
+    from .rules import load_rules
+
+    try:
+        rule_list = load_rules(rules or [])
+        content_type = None
+        if source.startswith(("http://", "https://")):
+            page = asyncio.run(fetch_one(source))
+            data, url, content_type = page.content, url or page.final_url, page.content_type
+        elif source == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            try:
+                data = Path(source).read_bytes()
+            except OSError as exc:
+                raise ConfigError(f"cannot read {source}: {exc.strerror}") from exc
+        article = extract(data, url, rules=rule_list, content_type=content_type)
+    except ArchiveError as exc:
+        raise _fail(exc) from None
+    typer.echo(json.dumps(article.model_dump(), ensure_ascii=False, indent=2))
+
+
+@app.command()
+def demo(
+    db: DbOption = "xinwen.db",
+    port: Annotated[
+        int, typer.Option(help="Port for the demo site on 127.0.0.1 (0: any free port).")
+    ] = 8765,
+) -> None:
+    """Serve a small bundled news site on 127.0.0.1, crawl it into the database, show the rows."""
+    from . import demo as demo_site
+    from .store import Archive
+
+    try:
+        server = demo_site.serve(port)
+        base = server.__enter__()
+    except OSError as exc:
+        typer.echo(f"xinwen: error: cannot listen on 127.0.0.1:{port}: {exc.strerror}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    try:
+        typer.echo(f"Serving the demo site at {base}")
+        settings = FetchSettings(concurrency=4, delay=0.0)
+        _run_crawl([base], db, 100, settings, [demo_site.RULE], quiet=False)
+    finally:
+        server.__exit__(None, None, None)
+    try:
+        with Archive(db) as archive:
+            rows = archive.query(
+                "SELECT published_at, category, title, length(body) AS chars FROM article"
+                " WHERE url LIKE :base ORDER BY published_at DESC LIMIT 10",
+                {"base": base + "%"},
+            )
+    except StoreError as exc:
+        raise _fail(exc) from None
+    for row in rows:
+        typer.echo(
+            f"{row['published_at'] or '-':27} {row['category'] or '-':6}\t"
+            f"{row['title']} ({row['chars']} chars)"
+        )
+    where = db if "://" in db else str(Path(db).resolve())
+    typer.echo(f'\nStored in {where}. Try:\n  sqlite3 {db} "SELECT title FROM article"')
+
+
+def main() -> None:
+    """Entry point of the `xinwen` console script."""
+    app()

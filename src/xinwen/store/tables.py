@@ -1,0 +1,93 @@
+"""The SQL schema: a public API (docs/schema.md). Change it only with a migration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Integer, LargeBinary
+from sqlmodel import Field, SQLModel
+
+# Bumped by every migration; stored in SQLite's `PRAGMA user_version`.
+SCHEMA_VERSION = 1
+
+
+class ArticleRow(SQLModel, table=True):
+    """One article per canonical URL, as last extracted."""
+
+    __tablename__ = "article"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(unique=True, index=True)
+    site: str = Field(index=True)
+    title: str | None = None
+    category: str | None = Field(default=None, index=True)
+    published_at: str | None = Field(default=None, index=True)
+    author: str | None = None
+    source: str | None = None
+    lang_original: str
+    body: str
+    content_hash: str
+    encoding: str
+    encoding_source: str
+    extracted_by: str  # JSON object: field -> "rule:<id>" | "generic:<method>"
+    first_seen_at: datetime
+    last_fetched_at: datetime
+    capture_id: int | None = Field(default=None, foreign_key="capture.id")
+
+
+class SectionRow(SQLModel, table=True):
+    """The body of an article split at its headings, in order."""
+
+    __tablename__ = "section"
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("article.id", ondelete="CASCADE"), index=True)
+    )
+    position: int
+    level: int
+    heading: str | None = None
+    text: str
+
+
+class PayloadRow(SQLModel, table=True):
+    """Raw response bodies, zstd-compressed, stored once per sha256 of the uncompressed bytes."""
+
+    __tablename__ = "payload"
+
+    sha256: str = Field(primary_key=True)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CaptureRow(SQLModel, table=True):
+    """One successful HTTP response: what was asked, what came back, how it was decoded."""
+
+    __tablename__ = "capture"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(index=True)
+    final_url: str
+    fetched_at: datetime
+    http_status: int
+    headers: str  # JSON object of the response headers
+    payload_sha256: str = Field(foreign_key="payload.sha256", index=True)
+    encoding: str | None = None
+    encoding_source: str | None = None
+    decode_errors: int | None = None
+
+
+class FetchRow(SQLModel, table=True):
+    """Every fetch attempt of a crawl and its outcome, failures included."""
+
+    __tablename__ = "fetch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(index=True)
+    fetched_at: datetime
+    outcome: str = Field(index=True)  # new, updated, unchanged, not_article, failed
+    http_status: int | None = None
+    error_kind: str | None = None  # the `kind` of the xinwen error, e.g. http_status, timeout
+    error_message: str | None = None
+    elapsed_ms: int | None = None
+    capture_id: int | None = Field(default=None, foreign_key="capture.id")
