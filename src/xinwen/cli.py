@@ -76,14 +76,10 @@ def _run_crawl(
 ) -> None:
     from .pipeline import crawl
     from .rules import load_rules
-    from .store import Archive
 
     try:
         rules = load_rules(rule_paths)
-        with Archive(db) as archive:
-            stats = asyncio.run(
-                crawl(urls, archive, max_pages=max_pages, settings=settings, rules=rules)
-            )
+        stats = crawl(urls, db, max_pages=max_pages, settings=settings, rules=rules)
     except ArchiveError as exc:
         raise _fail(exc) from None
     if not quiet or stats.failed:

@@ -20,12 +20,17 @@ from .models import Article, Block, Decoded, Extracted, Section
 _T2S = opencc.OpenCC("t2s")
 _S2T = opencc.OpenCC("s2t")
 
-# A pinyin gloss after a Han character: `導(dǎo)`, `現(xiàn)`, `（yín háng）`. At least one vowel
-# must carry a tone mark (precomposed or combining), which keeps `(GDP)`, `(2024)`, `(app)` intact.
-_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
-_SYLLABLE = rf"[a-zü]*(?:[{_TONED}]|[aeiouü][\u0300-\u036f])[a-zü]*"
+# A pinyin gloss: `導(dǎo)`, `現(xiàn)`, `（yín háng）`. Each syllable must have pinyin's shape (an
+# optional initial, vowels with at least one tone mark, an optional -n/-ng/-r), which keeps
+# `(GDP)`, `(2024)`, `(app)` and accented words such as `(café)` intact. The gloss may follow a
+# Latin letter as well as a Han character: on the first customer's page a character lost to
+# mojibake left `B(tài)` behind.
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_VOWEL = rf"(?:[aeiouüv{_TONED}]|[aeiouü][\u0300-\u036f])"
+_MARKED = rf"(?:[{_TONED}]|[aeiouü][\u0300-\u036f])"
+_SYLLABLE = rf"(?:[zcs]h|[bpmfdtnlgkhjqxrzcsyw])?{_VOWEL}*{_MARKED}{_VOWEL}*(?:ng|n|r)?"
 _GLOSS_RE = re.compile(
-    rf"(?<=[\u3400-\u9fff\uf900-\ufaff])\s?[(（]\s*{_SYLLABLE}(?:[\s'’]*{_SYLLABLE})*\s*[)）]",
+    rf"(?<=[\u3400-\u9fff\uf900-\ufaffA-Za-z])\s?[(（]\s*{_SYLLABLE}(?:[\s'’]*{_SYLLABLE})*\s*[)）]",
     re.IGNORECASE,
 )
 

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
@@ -115,7 +116,33 @@ def _validate_start(urls: Iterable[str]) -> list[str]:
     return starts
 
 
-async def crawl(
+def crawl(
+    start_urls: Iterable[str],
+    db: str | Path = "xinwen.db",
+    *,
+    max_pages: int = 1000,
+    settings: FetchSettings | None = None,
+    rules: Sequence[SiteRule] = (),
+    on_page: Callable[[str, str], None] | None = None,
+) -> RunStats:
+    """Crawl into the database `db` (a SQLite path or an SQLAlchemy URL); see `crawl_async`.
+
+    The start URLs and options are checked before the database is opened, so a usage error
+    touches nothing.
+    """
+    starts = _validate_start(start_urls)
+    if max_pages < 1:
+        raise ConfigError("max_pages must be at least 1")
+    with Archive(db) as archive:
+        return asyncio.run(
+            crawl_async(
+                starts, archive, max_pages=max_pages, settings=settings, rules=rules,
+                on_page=on_page,
+            )
+        )  # fmt: skip
+
+
+async def crawl_async(
     start_urls: Iterable[str],
     archive: Archive,
     *,
@@ -131,7 +158,7 @@ async def crawl(
     """
     starts = _validate_start(start_urls)
     if max_pages < 1:
-        raise ConfigError("--max-pages must be at least 1")
+        raise ConfigError("max_pages must be at least 1")
     settings = settings or FetchSettings()
     hosts = {discover.host_of(u) for u in starts}
     seen: set[str] = set(starts)

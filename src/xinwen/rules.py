@@ -139,6 +139,8 @@ def builtin_rules() -> tuple[SiteRule, ...]:
     """The rules shipped in `xinwen/sites/`."""
     folder = resources.files("xinwen").joinpath("sites")
     found = []
+    if not folder.is_dir():
+        return ()
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             found.append(load_rule(Path(str(entry))))

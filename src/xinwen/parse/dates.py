@@ -41,10 +41,11 @@ class Found:
 
 
 def _format(moment: datetime, precision: str) -> str:
+    # One shape for every time (seconds included, :00 when the page shows minutes) so that SQL
+    # users can sort and compare the column as text; `Found.precision` says what was shown.
     if precision == "day":
         return moment.date().isoformat()
-    spec = "seconds" if precision == "second" else "minutes"
-    return moment.isoformat(timespec=spec)
+    return moment.isoformat(timespec="seconds")
 
 
 def _hour(hour: int, ampm: str | None) -> int:

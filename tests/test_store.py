@@ -1,0 +1,80 @@
+"""The archive database: upsert by URL, revisions of content, raw payload dedup, versions."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from xinwen import Archive, extract
+from xinwen.errors import StoreError
+from xinwen.models import Decoded, Page
+
+HTML = (
+    "<html><head><title>{t}_网</title></head><body><h1>{t}</h1><div class=content>{p}</div></body>"
+)
+
+
+def _page(url: str, html: str) -> Page:
+    return Page(url, url, 200, {"content-type": "text/html"}, html.encode(), datetime.now(UTC))
+
+
+def _save(archive: Archive, url: str, title: str, text: str) -> str:
+    html = HTML.format(t=title, p=f"<p>{text}</p>" * 3)
+    page = _page(url, html)
+    return archive.save_page(page, Decoded(html, "utf-8", "header", 0), extract(html, url))
+
+
+def test_upsert_new_unchanged_updated(db_path: Path):
+    url = "https://news.example.com/a/1.html"
+    with Archive(db_path) as archive:
+        assert _save(archive, url, "央行宣布降准", "中国人民银行决定下调存款准备金率。") == "new"
+        assert (
+            _save(archive, url, "央行宣布降准", "中国人民银行决定下调存款准备金率。") == "unchanged"
+        )
+        assert (
+            _save(archive, url, "央行宣布降准", "中国人民银行决定下调存款准备金率0.5个百分点。")
+            == "updated"
+        )
+    with sqlite3.connect(db_path) as connection:
+        assert connection.execute("SELECT count(*) FROM article").fetchone()[0] == 1
+        body = connection.execute("SELECT body FROM article").fetchone()[0]
+        sections = connection.execute("SELECT count(*) FROM section").fetchone()[0]
+        outcomes = [r[0] for r in connection.execute("SELECT outcome FROM fetch ORDER BY id")]
+        payloads = connection.execute("SELECT count(*) FROM payload").fetchone()[0]
+    assert "0.5个百分点" in body
+    assert sections == 1  # replaced on update, not appended
+    assert outcomes == ["new", "unchanged", "updated"]
+    assert payloads == 2  # the unchanged fetch repeated a payload
+
+
+def test_failure_rows_truncate_long_messages(db_path: Path):
+    with Archive(db_path) as archive:
+        archive.save_failure("https://x.example.com/", kind="timeout", message="m" * 5000)
+        (row,) = archive.query("SELECT outcome, error_kind, error_message FROM fetch")
+    assert row["outcome"] == "failed" and row["error_kind"] == "timeout"
+    assert len(row["error_message"]) == 500
+
+
+def test_newer_schema_is_refused(db_path: Path):
+    Archive(db_path).close()
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("INSERT INTO schema_version VALUES (99, '2030-01-01')")
+    with pytest.raises(StoreError, match="schema version 99"):
+        Archive(db_path)
+
+
+def test_reopening_keeps_data_and_version(db_path: Path):
+    with Archive(db_path) as archive:
+        _save(archive, "https://news.example.com/a/2.html", "标题二", "正文内容，足够长的一段话。")
+    with Archive(db_path) as archive:
+        assert archive.query("SELECT count(*) AS n FROM article")[0]["n"] == 1
+        assert archive.query("SELECT count(*) AS n FROM schema_version")[0]["n"] == 1
+
+
+def test_password_never_in_store_errors():
+    with pytest.raises(StoreError) as info:
+        Archive("postgresql+nosuchdriver://user:secret@127.0.0.1:1/db")
+    assert "secret" not in str(info.value)
