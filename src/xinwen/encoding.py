@@ -40,8 +40,15 @@ _SUPERSETS = {
 }
 # Labels that say nothing useful about a Chinese page: servers send them by default.
 _WEAK = {"iso-8859-1", "latin1", "latin-1", "us-ascii", "ascii", "windows-1252", "cp1252"}
-# Never decode with these, whatever a page claims (UTF-7 smuggles markup past filters).
-_REFUSED = {"utf-7", "utf7", "x-user-defined", "utf-16", "utf-32", "replacement"}
+# Never decode with these, whatever a page claims: 7-bit stateful encodings (UTF-7, HZ,
+# ISO-2022-KR/CN) smuggle markup past filters, and the WHATWG standard maps them to
+# "replacement"; a <meta> cannot declare UTF-16/32 (the bytes to read it would be different).
+# Both label spellings and Python's codec names are listed.
+_REFUSED = {
+    "utf-7", "utf7", "utf_7", "unicode-1-1-utf-7", "csunicode11utf7", "x-user-defined",
+    "utf-16", "utf_16", "utf-32", "utf_32", "replacement", "hz-gb-2312", "hz", "iso-2022-kr",
+    "iso2022_kr", "csiso2022kr", "iso-2022-cn", "iso-2022-cn-ext",
+}  # fmt: skip
 
 # The prescan window for <meta charset>: the HTML standard says 1024 bytes, but Chinese portals
 # often put the meta after long inline scripts; 8 KiB covers every declaring corpus page.

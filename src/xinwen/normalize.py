@@ -20,17 +20,28 @@ from .models import Article, Block, Decoded, Extracted, Section
 _T2S = opencc.OpenCC("t2s")
 _S2T = opencc.OpenCC("s2t")
 
-# A pinyin gloss: `導(dǎo)`, `現(xiàn)`, `（yín háng）`. Each syllable must have pinyin's shape (an
-# optional initial, vowels with at least one tone mark, an optional -n/-ng/-r), which keeps
-# `(GDP)`, `(2024)`, `(app)` and accented words such as `(café)` intact. The gloss may follow a
-# Latin letter as well as a Han character: on the first customer's page a character lost to
-# mojibake left `B(tài)` behind.
+# A pinyin gloss: `導(dǎo)`, `現(xiàn)`, `（yín háng）`, `(péng you)`. Each syllable must have
+# pinyin's shape (an optional initial, vowels, an optional -n/-ng/-r) and at least one syllable
+# of the gloss must carry a tone mark: that keeps `(GDP)`, `(2024)`, `(app)` and accented words
+# such as `(café)` intact. The gloss may follow a Latin letter as well as a Han character: on the
+# first customer's page a character lost to mojibake left `B(tài)` behind.
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
-_VOWEL = rf"(?:[aeiouüv{_TONED}]|[aeiouü][\u0300-\u036f])"
-_MARKED = rf"(?:[{_TONED}]|[aeiouü][\u0300-\u036f])"
-_SYLLABLE = rf"(?:[zcs]h|[bpmfdtnlgkhjqxrzcsyw])?{_VOWEL}*{_MARKED}{_VOWEL}*(?:ng|n|r)?"
+_COMBINING = r"[aeiouü][\u0300-\u036f]"
+_VOWEL = rf"(?:[aeiouüv{_TONED}]|{_COMBINING})"
+_MARKED = rf"(?:[{_TONED}]|{_COMBINING})"
+_INITIAL = r"(?:[zcs]h|[bpmfdtnlgkhjqxrzcsyw])?"
+_FINAL = r"(?:ng|n|r)?"
+_TONED_SYLLABLE = rf"{_INITIAL}{_VOWEL}*{_MARKED}{_VOWEL}*{_FINAL}"
+_ANY_SYLLABLE = rf"{_INITIAL}{_VOWEL}+{_FINAL}"
+# Toned syllables may run together (`xiàndài`); an unmarked one must be set apart by a space or
+# an apostrophe, or `café` would read as `ca` + `fé`.
+_SEP = r"[\s'’]*"
+_GAP = r"[\s'’]+"
 _GLOSS_RE = re.compile(
-    rf"(?<=[\u3400-\u9fff\uf900-\ufaffA-Za-z])\s?[(（]\s*{_SYLLABLE}(?:[\s'’]*{_SYLLABLE})*\s*[)）]",
+    r"(?<=[\u3400-\u9fff\uf900-\ufaffA-Za-z])\s?[(（]\s*"
+    rf"(?:{_ANY_SYLLABLE}{_GAP})*?{_TONED_SYLLABLE}"
+    rf"(?:{_SEP}{_TONED_SYLLABLE}|{_GAP}{_ANY_SYLLABLE})*"
+    r"\s*[)）]",
     re.IGNORECASE,
 )
 

@@ -94,6 +94,12 @@ class SiteRule(_Strict):
     utc_offset: str = Field(default="+08:00", pattern=r"^[+-](0\d|1[0-4]):[0-5]\d$")
     extract: ExtractRules = ExtractRules()
 
+    @field_validator("hosts")
+    @classmethod
+    def _lower_hosts(cls, value: list[str]) -> list[str]:
+        # Host names are case-insensitive; rule_for compares lower-cased names.
+        return [host.strip().lower() for host in value]
+
     @property
     def zone(self) -> timezone:
         sign = -1 if self.utc_offset.startswith("-") else 1
@@ -119,32 +125,35 @@ def load_rule(path: Path) -> SiteRule:
 
 def load_rules(paths: Iterable[Path] = ()) -> list[SiteRule]:
     """The built-in rules plus those in `paths` (files or folders of `*.toml`)."""
-    rules = list(builtin_rules())
+    files = list(_builtin_files())
     for path in paths:
-        files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
-        if path.is_dir() and not files:
+        found = sorted(path.glob("*.toml")) if path.is_dir() else [path]
+        if path.is_dir() and not found:
             raise RuleError("no *.toml rule files in this folder", path=str(path))
-        rules.extend(load_rule(file) for file in files)
-    seen: dict[str, str] = {}
-    for rule in rules:
-        for key in (f"id {rule.id}", *(f"host {h}" for h in rule.hosts)):
+        files.extend(found)
+    rules: list[SiteRule] = []
+    seen: dict[str, Path] = {}
+    for file in files:
+        rule = load_rule(file)
+        for key in (f"id {rule.id!r}", *(f"host {h!r}" for h in rule.hosts)):
             if key in seen:
-                raise RuleError(f"{key} is defined twice", path=rule.id)
-            seen[key] = rule.id
+                raise RuleError(f"{key} is already defined in {seen[key]}", path=str(file))
+            seen[key] = file
+        rules.append(rule)
     return rules
+
+
+def _builtin_files() -> list[Path]:
+    folder = resources.files("xinwen").joinpath("sites")
+    if not folder.is_dir():
+        return []
+    return sorted(Path(str(e)) for e in folder.iterdir() if e.name.endswith(".toml"))
 
 
 @cache
 def builtin_rules() -> tuple[SiteRule, ...]:
     """The rules shipped in `xinwen/sites/`."""
-    folder = resources.files("xinwen").joinpath("sites")
-    found = []
-    if not folder.is_dir():
-        return ()
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            found.append(load_rule(Path(str(entry))))
-    return tuple(found)
+    return tuple(load_rule(file) for file in _builtin_files())
 
 
 def rule_for(host: str, rules: Iterable[SiteRule]) -> SiteRule | None:

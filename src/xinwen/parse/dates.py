@@ -68,15 +68,21 @@ def parse_date(text: str, *, zone: timezone = CHINA, now: datetime | None = None
     limit = (now or datetime.now(UTC)) + timedelta(days=2)
     match = _ISO_RE.search(text)
     if match:
+        # An explicit offset is authoritative: if this moment is impossible or in the future,
+        # the naive pattern below must not re-read the same digits as a local time.
         tz = match["tz"]
         offset = UTC if tz == "Z" else _offset(tz)
-        moment = datetime(
-            int(match["y"]), int(match["m"]), int(match["d"]),
-            int(match["H"]), int(match["M"]), int(match["S"] or 0), tzinfo=offset,
-        )  # fmt: skip
-        if moment <= limit:
-            precision = "second" if match["S"] else "minute"
-            return Found(_format(moment.astimezone(zone), precision), precision, match[0])
+        try:
+            moment = datetime(
+                int(match["y"]), int(match["m"]), int(match["d"]),
+                int(match["H"]), int(match["M"]), int(match["S"] or 0), tzinfo=offset,
+            )  # fmt: skip
+        except ValueError:
+            return None
+        if moment > limit:
+            return None
+        precision = "second" if match["S"] else "minute"
+        return Found(_format(moment.astimezone(zone), precision), precision, match[0])
     for match in _DATE_RE.finditer(text):
         try:
             day = date(int(match["y"]), int(match["m"]), int(match["d"]))
