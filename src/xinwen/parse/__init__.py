@@ -12,7 +12,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from ..models import Extracted
 from ..rules import Selector, SiteRule
 from . import dates, generic
-from ._tree import measure
+from ._tree import Measured, measure
 
 # The window after the title searched for the time, the category link and the labelled fields:
 # text runs, then characters (a Chinese info line is under 200 characters; 40 runs cover pages
@@ -87,10 +87,6 @@ def extract(html: str, url: str | None = None, rule: SiteRule | None = None) -> 
         setattr(result, name, value)
         result.extracted_by[name] = tag
 
-    if result.title is None:
-        result.title, method = generic.find_title(tree, meta, ld)
-        result.extracted_by["title"] = f"generic:{method}"
-
     body_root: LexborNode | None = None
     if rules and rules.body:
         body_root = tree.css_first(rules.body)
@@ -103,6 +99,10 @@ def extract(html: str, url: str | None = None, rule: SiteRule | None = None) -> 
         return result
     measured = measure(root)
     texts = measured.texts
+    best = generic.score(measured) if body_root is None else None
+    if result.title is None:
+        result.title, method = generic.find_title(tree, meta, ld, _before_body(measured, best))
+        result.extracted_by["title"] = f"generic:{method}"
     window = _info_window(texts, _title_index(texts, result.title))
 
     if result.published_at is None:
@@ -127,18 +127,26 @@ def extract(html: str, url: str | None = None, rule: SiteRule | None = None) -> 
         result.blocks = generic.blocks_of(body_root, measure(body_root), result.title)
         result.extracted_by["body"] = tag
         result.is_article = bool(result.blocks)
-    else:
-        best = generic.score(measured)
-        if best is not None:
-            chosen = measured.stats[best]
-            result.blocks = generic.blocks_of(chosen.node, measured, result.title)
-            result.extracted_by["body"] = "generic:density"
-            result.is_article = (
-                chosen.text >= _MIN_BODY
-                and chosen.links <= _MAX_LINK_DENSITY * chosen.text
-                and chosen.node.tag not in ("ul", "ol")
-            )
+    elif best is not None:
+        chosen = measured.stats[best]
+        result.blocks = generic.blocks_of(chosen.node, measured, result.title)
+        result.extracted_by["body"] = "generic:density"
+        result.is_article = (
+            chosen.text >= _MIN_BODY
+            and chosen.links <= _MAX_LINK_DENSITY * chosen.text
+            and chosen.node.tag not in ("ul", "ol")
+        )
     return result
+
+
+def _before_body(measured: Measured, best: int | None, runs: int = 12) -> list[str]:
+    """The last short text runs before the body container's text starts."""
+    if best is None:
+        return []
+    texts = measured.texts
+    start = next((i for i, (_, owner) in enumerate(texts) if owner >= best), len(texts))
+    picked = [generic.clean(t) for t, _ in texts[max(0, start - runs) : start]]
+    return [t for t in picked if t]
 
 
 def _category(

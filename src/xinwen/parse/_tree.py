@@ -99,6 +99,7 @@ class Stats:
     own_punct: int = 0
     punct: int = 0
     score: float = 0.0
+    last: int = 0  # index of the last element in this one's subtree (stats are in document order)
 
 
 @dataclass(slots=True)
@@ -124,6 +125,7 @@ def measure(root: LexborNode) -> Measured:
         node, parent, depth, in_link, block = stack.pop()
         if node is None:  # exit marker: fold this element's totals into its parent
             done = stats[parent]
+            done.last = len(stats) - 1
             if done.parent >= 0:
                 up = stats[done.parent]
                 up.text += done.text

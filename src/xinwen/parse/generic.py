@@ -42,7 +42,11 @@ _NUMBERED = (
 _SENTENCE_END = "。！？；…."
 # A numbered or bold line longer than this is a paragraph that starts with a number.
 _MAX_HEADING = 40
-_TITLE_SPLIT = re.compile(r"\s+[-–—|｜·]\s+|\s*[_|｜–—]\s*|(?<!\d)-(?!\d)")
+# Separators between a headline and the site or channel name. A dash inside digits (2024-2025)
+# and a doubled dash (——, a subtitle) are part of the headline.
+_TITLE_SPLIT = re.compile(
+    r"\s+[-–—|｜·»›<>]\s+|\s*(?:[_|｜»›]|-{2,})\s*|(?<![\d—-])[-–](?![\d—-])|(?<=\S)<(?=\S)"
+)
 _PUNCT_ONLY = re.compile(r"^[\s\W_]*$")
 
 
@@ -111,49 +115,112 @@ def json_ld(tree: LexborHTMLParser) -> dict[str, object]:
 # --- title ---------------------------------------------------------------------------------
 
 
+def _segments(title: str) -> list[str]:
+    return [p.strip() for p in _TITLE_SPLIT.split(title) if p and p.strip()]
+
+
 def strip_site_name(title: str) -> str:
-    """`标题_频道_网站名`, `标题 | 网站名`, `标题-网站名` -> `标题`."""
-    parts = [p for p in _TITLE_SPLIT.split(title) if p and p.strip()]
+    """`标题_频道_网站名`, `标题 | 网站名`, `标题-网站名`, `网站名 » 标题` -> `标题`.
+
+    The headline is the longest segment: site and channel names are short. The first segment
+    wins ties and near-ties, since most Chinese sites put the headline first.
+    """
+    parts = _segments(title)
     if len(parts) <= 1:
         return title.strip()
-    # Drop short trailing segments (site and channel names) while a real title remains.
-    while len(parts) > 1 and len(parts[-1].strip()) <= 16 and len(parts[0].strip()) >= 4:
-        parts.pop()
-    if len(parts) == 1:
-        return parts[0].strip()
-    return max(parts, key=len).strip()
+    longest = max(len(p) for p in parts)
+    if len(parts[0]) >= 0.6 * longest:
+        return parts[0]
+    return next(p for p in parts if len(p) == longest)
+
+
+_TITLE_CSS = (
+    "h1, h2, h3, [class*='title'], [id*='title'], [class*='Title'], [id*='Title'], "
+    "[class*='headline'], [class*='biaoti'], [class*='tit']"
+)
+# Headline candidates are at most this long; longer text is a summary or a paragraph.
+_MAX_TITLE = 120
+
+
+def _title_candidates(tree: LexborHTMLParser) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for node in tree.css(_TITLE_CSS)[:80]:
+        text = clean(node.text())
+        if 2 <= len(text) <= _MAX_TITLE:
+            found.append((text, node.tag or ""))
+    return found
 
 
 def find_title(
-    tree: LexborHTMLParser, meta: dict[str, str], ld: dict[str, object]
+    tree: LexborHTMLParser,
+    meta: dict[str, str],
+    ld: dict[str, object],
+    near_body: list[str] = (),  # type: ignore[assignment]
 ) -> tuple[str | None, str]:
-    """The headline and the method that found it."""
+    """The headline and the method that found it.
+
+    The page's own heading wins when the `<title>` (or og:title, or JSON-LD) confirms it: the
+    longest heading that the title starts with, or that sits in its first segments (a heading
+    that only matches a trailing segment is the site's name). Without confirmation,
+    the metadata title is stripped of its site name; without metadata, the headline-like line
+    just before the body (`near_body`, nearest last) is used.
+    """
     title_node = tree.css_first("title")
     head_title = clean(title_node.text()) if title_node is not None else ""
     og = clean(meta.get("og:title") or meta.get("twitter:title") or "")
     headline = ld.get("headline")
     ld_title = clean(headline) if isinstance(headline, str) else ""
-    references = [t for t in (head_title, og, ld_title) if t]
-    for node in tree.css("h1")[:5]:
-        text = clean(node.text())
-        if len(text) >= 4 and any(text in ref for ref in references):
-            # Reject the logo: a site name is a trailing segment of <title>, not its start.
-            if head_title and head_title.endswith(text) and not head_title.startswith(text):
+    references = [t for t in (ld_title, og, head_title) if t]
+
+    best: tuple[int, str, str] | None = None
+    for text, tag in _title_candidates(tree):
+        for ref in references:
+            if text not in ref:
                 continue
-            return text, "h1"
+            segments = _segments(ref)
+            leading = ref.startswith(text) or any(text in seg for seg in segments[:-1])
+            if not leading and len(segments) > 1:
+                continue  # only a trailing segment: the site or channel name
+            rank = len(text) + (5 if tag == "h1" else 0)
+            if best is None or rank > best[0]:
+                best = (rank, text, tag or "heading")
+            break
+    if best is not None:
+        text = best[1]
+        if text in references:  # an element repeating the whole <title>, site name included
+            text = strip_site_name(text)
+        # A subtitle joined with a dash belongs to the headline: keep the whole first segment.
+        first = strip_site_name(head_title) if head_title else ""
+        if first.startswith(text) and len(first) > len(text) and first[len(text)] in "—－-:：":
+            return first, best[2]
+        return text, best[2]
     if ld_title:
         return ld_title, "json-ld"
     if og:
         return strip_site_name(og), "og:title"
-    if head_title:
-        stripped = strip_site_name(head_title)
-        # A heading element holding exactly the stripped title confirms it.
+    stripped = strip_site_name(head_title) if head_title else ""
+    # A <title> that is only a site or channel name ("网易娱乐", "显示") says nothing about the
+    # article: then the headline-like line just before the body is the better guess.
+    if len(stripped) <= _SITE_NAME_MAX:
+        for text in reversed(near_body):
+            if _looks_like_headline(text):
+                return text, "near-body"
+    if stripped:
         return stripped, "title"
-    for node in tree.css("h1")[:1]:
-        text = clean(node.text())
-        if text:
-            return text, "h1"
     return None, "none"
+
+
+# Titles this short that survive site-name stripping are site or channel names in the corpus
+# ("网易娱乐", "北医新闻网", "CCTV.com"); real headlines are longer.
+_SITE_NAME_MAX = 8
+_NOT_HEADLINE = re.compile(r"\d{4}[-/.年]\d{1,2}|[:：]|^[\W\d_]|分享|字体|评论|阅读|打印")
+
+
+def _looks_like_headline(text: str) -> bool:
+    if not 4 <= len(text) <= 60 or text[-1] in _SENTENCE_END:
+        return False
+    han = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    return han >= len(text) / 2 and not _NOT_HEADLINE.search(text)
 
 
 # --- publish time ----------------------------------------------------------------------------
