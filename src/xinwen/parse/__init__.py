@@ -11,7 +11,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..models import Extracted
 from ..rules import Selector, SiteRule
-from . import dates, generic
+from . import dates, generic, published
 from ._tree import Measured, measure
 
 # The window after the title searched for the time, the category link and the labelled fields:
@@ -19,7 +19,6 @@ from ._tree import Measured, measure
 # that wrap each part of it in its own element).
 _INFO_RUNS = 40
 _INFO_CHARS = 600
-_CHUNK = 200
 # A page is an article when its body container holds at least this much text, mostly not links,
 # and is not itself a list. On the demo site's listing pages the density extractor picks the
 # <ul> of summaries (link density 0.26-0.29); its articles score 0.0.
@@ -39,26 +38,19 @@ def _select(tree: LexborHTMLParser, selectors: list[Selector]) -> str | None:
     return None
 
 
-def _title_index(texts: list[tuple[str, int]], title: str | None) -> int:
-    """Index of the text run that holds the title, or 0."""
+def _title_index(texts: list[tuple[str, int, bool]], title: str | None) -> int | None:
+    """Index of the text run that holds the title, if any."""
     if title:
         probe = title[:12]
-        for index, (text, _) in enumerate(texts):
+        for index, (text, _, _) in enumerate(texts):
             if probe in text:
                 return index
-    return 0
+    return None
 
 
-def _info_window(texts: list[tuple[str, int]], start: int) -> str:
-    window = " ".join(generic.clean(t) for t, _ in texts[start : start + _INFO_RUNS])
+def _info_window(texts: list[tuple[str, int, bool]], start: int) -> str:
+    window = " ".join(generic.clean(t) for t, _, _ in texts[start : start + _INFO_RUNS])
     return window[:_INFO_CHARS]
-
-
-def _chunks(window: str) -> list[str]:
-    # dates.parse_date reads at most MAX_INPUT characters; overlapping chunks keep a date that
-    # straddles a boundary whole.
-    step = _CHUNK
-    return [window[i : i + dates.MAX_INPUT] for i in range(0, max(1, len(window)), step)]
 
 
 def extract(html: str, url: str | None = None, rule: SiteRule | None = None) -> Extracted:
@@ -103,13 +95,21 @@ def extract(html: str, url: str | None = None, rule: SiteRule | None = None) -> 
     if result.title is None:
         result.title, method = generic.find_title(tree, meta, ld, _before_body(measured, best))
         result.extracted_by["title"] = f"generic:{method}"
-    window = _info_window(texts, _title_index(texts, result.title))
+    title_run = _title_index(texts, result.title)
+    window = _info_window(texts, title_run or 0)
 
     if result.published_at is None:
-        found, method = generic.find_date(meta, ld, _chunks(window), zone)
-        if found is not None:
-            result.published_at = found.iso
-            result.extracted_by["published_at"] = f"generic:{method}"
+        found, method = generic.find_date(meta, ld, zone)
+        declared = published.Candidate(found, 0.0, method) if found else None
+        span = (best, measured.stats[best].last) if best is not None else None
+        labels = generic.labels()["date"]
+        seen = published.visible(measured, title_run, span, labels, zone)
+        if declared is None and seen is None:
+            declared = published.from_scripts(html, zone)
+        chosen = published.choose(declared, seen)
+        if chosen is not None:
+            result.published_at = chosen.found.iso
+            result.extracted_by["published_at"] = f"generic:{chosen.where}"
     if result.category is None:
         result.category, method = _category(tree, meta, ld, result.title, window)
         if result.category:
@@ -144,8 +144,8 @@ def _before_body(measured: Measured, best: int | None, runs: int = 12) -> list[s
     if best is None:
         return []
     texts = measured.texts
-    start = next((i for i, (_, owner) in enumerate(texts) if owner >= best), len(texts))
-    picked = [generic.clean(t) for t, _ in texts[max(0, start - runs) : start]]
+    start = next((i for i, (_, owner, _) in enumerate(texts) if owner >= best), len(texts))
+    picked = [generic.clean(t) for t, _, _ in texts[max(0, start - runs) : start]]
     return [t for t in picked if t]
 
 

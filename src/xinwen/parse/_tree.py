@@ -108,7 +108,7 @@ class Measured:
 
     stats: list[Stats] = field(default_factory=list)
     by_id: dict[int, int] = field(default_factory=dict)  # node.mem_id -> index in stats
-    texts: list[tuple[str, int]] = field(default_factory=list)  # (text, index of its element)
+    texts: list[tuple[str, int, bool]] = field(default_factory=list)  # (text, element, in <a>)
 
 
 def _visible_len(text: str) -> int:
@@ -147,7 +147,7 @@ def measure(root: LexborNode) -> Measured:
                 owner.own += size
                 owner.own_punct += punct
                 if len(out.texts) < MAX_TEXTS:
-                    out.texts.append((content, parent))
+                    out.texts.append((content, parent, in_link))
             continue
         if tag is None or tag.startswith("-") or tag in DROP_TAGS:
             continue

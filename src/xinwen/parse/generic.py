@@ -51,14 +51,14 @@ _PUNCT_ONLY = re.compile(r"^[\s\W_]*$")
 
 
 @cache
-def _labels() -> dict[str, list[str]]:
+def labels() -> dict[str, list[str]]:
     raw = resources.files("xinwen").joinpath("data/labels.toml").read_text("utf-8")
     return {k: list(v) for k, v in tomllib.loads(raw).items()}
 
 
 @cache
 def _label_re(kind: str) -> re.Pattern[str]:
-    words = sorted(_labels()[kind], key=len, reverse=True)
+    words = sorted(labels()[kind], key=len, reverse=True)
     alternatives = "|".join(re.escape(w) for w in words)
     return re.compile(
         rf"(?:^|[\s|｜/【\[(（])(?:{alternatives})\s*[:：]\s*([^\s|｜/\]】)）:：]{{1,30}})"
@@ -243,9 +243,9 @@ _META_DATES = (
 
 
 def find_date(
-    meta: dict[str, str], ld: dict[str, object], near_title: list[str], zone: timezone
+    meta: dict[str, str], ld: dict[str, object], zone: timezone
 ) -> tuple[dates.Found | None, str]:
-    """The publish time and the method that found it."""
+    """The publish time declared in metadata (meta tags, then JSON-LD), and where."""
     for key in _META_DATES:
         if key in meta:
             found = dates.parse_date(meta[key], zone=zone)
@@ -256,10 +256,6 @@ def find_date(
         found = dates.parse_date(value, zone=zone)
         if found:
             return found, "json-ld"
-    for chunk in near_title:
-        found = dates.parse_date(chunk, zone=zone)
-        if found:
-            return found, "text"
     return None, "none"
 
 
@@ -388,7 +384,7 @@ def _heading_level(text: str, all_bold: bool) -> int:
 
 def find_breadcrumb(tree: LexborHTMLParser, title: str | None) -> str | None:
     """The last meaningful crumb of a breadcrumb trail (`首页 > 国内 > 正文` -> `国内`)."""
-    skip = set(_labels()["breadcrumb_skip"])
+    skip = set(labels()["breadcrumb_skip"])
     candidates = tree.css(
         '[class*="crumb"], [id*="crumb"], [class*="position"], [id*="position"], '
         '[class*="location"], [id*="location"], [class*="daohang"], [class*="path"], '
