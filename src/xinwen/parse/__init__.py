@@ -106,10 +106,10 @@ def extract(html: str, url: str | None = None, rule: SiteRule | None = None) -> 
         seen = published.visible(measured, title_run, span, labels, zone)
         if declared is None and seen is None:
             declared = published.from_scripts(html, zone)
-        chosen = published.choose(declared, seen)
-        if chosen is not None:
-            result.published_at = chosen.found.iso
-            result.extracted_by["published_at"] = f"generic:{chosen.where}"
+        when = published.choose(declared, seen)
+        if when is not None:
+            result.published_at = when.found.iso
+            result.extracted_by["published_at"] = f"generic:{when.where}"
     if result.category is None:
         result.category, method = _category(tree, meta, ld, result.title, window)
         if result.category:
