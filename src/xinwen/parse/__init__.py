@@ -11,7 +11,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..models import Extracted
 from ..rules import Selector, SiteRule
-from . import dates, generic, published
+from . import category, dates, generic, published
 from ._tree import Measured, measure
 
 # The window after the title searched for the time, the category link and the labelled fields:
@@ -111,7 +111,7 @@ def extract(html: str, url: str | None = None, rule: SiteRule | None = None) -> 
             result.published_at = when.found.iso
             result.extracted_by["published_at"] = f"generic:{when.where}"
     if result.category is None:
-        result.category, method = _category(tree, meta, ld, result.title, window)
+        result.category, method = _category(tree, meta, ld, result.title, measured, title_run)
         if result.category:
             result.extracted_by["category"] = f"generic:{method}"
     for name in ("author", "source"):
@@ -154,11 +154,18 @@ def _category(
     meta: dict[str, str],
     ld: dict[str, object],
     title: str | None,
-    window: str,
+    measured: Measured,
+    title_run: int | None,
 ) -> tuple[str | None, str]:
     crumb = generic.find_breadcrumb(tree, title)
     if crumb:
         return crumb, "breadcrumb"
+    words = generic.labels()
+    crumb = category.from_trail(
+        measured, title, title_run, set(words["breadcrumb_skip"]), tuple(words["breadcrumb_lead"])
+    )
+    if crumb:
+        return crumb, "trail"
     section = meta.get("article:section") or ld.get("articleSection")
     if isinstance(section, list) and section:
         section = section[0]
