@@ -91,11 +91,18 @@ def extract(html: str, url: str | None = None, rule: SiteRule | None = None) -> 
         return result
     measured = measure(root)
     texts = measured.texts
-    best = generic.score(measured) if body_root is None else None
     if result.title is None:
-        result.title, method = generic.find_title(tree, meta, ld, _before_body(measured, best))
+        result.title, method = generic.find_title(tree, meta, ld)
         result.extracted_by["title"] = f"generic:{method}"
     title_run = _title_index(texts, result.title)
+    best = generic.score(measured, title_run) if body_root is None else None
+    if result.extracted_by["title"] in ("generic:title", "generic:none") and generic.weak_title(
+        result.title
+    ):
+        # Only a site name so far: the headline-like line just before the body may do better.
+        result.title, method = generic.find_title(tree, meta, ld, _before_body(measured, best))
+        result.extracted_by["title"] = f"generic:{method}"
+        title_run = _title_index(texts, result.title)
     window = _info_window(texts, title_run or 0)
 
     if result.published_at is None:

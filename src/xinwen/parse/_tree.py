@@ -100,6 +100,8 @@ class Stats:
     punct: int = 0
     score: float = 0.0
     last: int = 0  # index of the last element in this one's subtree (stats are in document order)
+    runs_start: int = 0  # this subtree's text runs are measured.texts[runs_start:runs_end]
+    runs_end: int = 0
 
 
 @dataclass(slots=True)
@@ -126,6 +128,7 @@ def measure(root: LexborNode) -> Measured:
         if node is None:  # exit marker: fold this element's totals into its parent
             done = stats[parent]
             done.last = len(stats) - 1
+            done.runs_end = len(out.texts)
             if done.parent >= 0:
                 up = stats[done.parent]
                 up.text += done.text
@@ -152,7 +155,7 @@ def measure(root: LexborNode) -> Measured:
         if tag is None or tag.startswith("-") or tag in DROP_TAGS:
             continue
         index = len(stats)
-        stats.append(Stats(node, parent, depth))
+        stats.append(Stats(node, parent, depth, runs_start=len(out.texts)))
         out.by_id[node.mem_id] = index
         own_block = index if (tag in BLOCK_TAGS or block < 0) else block
         stack.append((None, index, depth, in_link, block))

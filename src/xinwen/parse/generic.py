@@ -201,7 +201,7 @@ def find_title(
     stripped = strip_site_name(head_title) if head_title else ""
     # A <title> that is only a site or channel name ("网易娱乐", "显示") says nothing about the
     # article: then the headline-like line just before the body is the better guess.
-    if len(stripped) <= _SITE_NAME_MAX:
+    if weak_title(stripped):
         for text in reversed(near_body):
             if _looks_like_headline(text):
                 return text, "near-body"
@@ -214,6 +214,11 @@ def find_title(
 # ("网易娱乐", "北医新闻网", "CCTV.com"); real headlines are longer.
 _SITE_NAME_MAX = 8
 _NOT_HEADLINE = re.compile(r"\d{4}[-/.年]\d{1,2}|[:：]|^[\W\d_]|分享|字体|评论|阅读|打印")
+
+
+def weak_title(title: str | None) -> bool:
+    """True for a title that is probably only a site or channel name."""
+    return title is None or len(title) <= _SITE_NAME_MAX
 
 
 def _looks_like_headline(text: str) -> bool:
@@ -275,8 +280,28 @@ def _hint(node: LexborNode) -> float:
     return weight
 
 
-def score(measured: Measured) -> int | None:
-    """Index (into measured.stats) of the element that best holds the article text."""
+# How far below the headline (in text runs) the body may start before it is suspect: beyond it,
+# long "recommended" stories outweigh a short article (Yahoo HK, 360kuai pages in the corpus).
+_BODY_REACH = 60
+_FAR_FACTOR = 0.3
+
+
+def _placement(item: Stats, title_run: int | None) -> float:
+    if title_run is None or item.runs_start <= title_run < item.runs_end:
+        return 1.0
+    distance = item.runs_start - title_run
+    if 0 <= distance <= _BODY_REACH:
+        return 1.0
+    if distance < 0:
+        return 0.6
+    return max(_FAR_FACTOR, 1.0 - (distance - _BODY_REACH) / 400)
+
+
+def score(measured: Measured, title_run: int | None = None) -> int | None:
+    """Index (into measured.stats) of the element that best holds the article text.
+
+    `title_run`, the text run holding the headline, favours text that follows it.
+    """
     stats = measured.stats
     for item in stats:
         if item.own < 10 or item.node.tag == "a":
@@ -288,15 +313,43 @@ def score(measured: Measured) -> int | None:
             grand = stats[item.parent].parent
             if grand >= 0:
                 stats[grand].score += value / 2
-    best, best_value = None, 0.0
+    ranked: list[tuple[float, int]] = []
     for index, item in enumerate(stats):
         if item.score <= 0 or item.node.tag not in BLOCK_TAGS:
             continue
         density = item.links / item.text if item.text else 1.0
-        value = item.score * (1.0 - density) * _hint(item.node)
-        if value > best_value:
-            best, best_value = index, value
-    return best
+        value = item.score * (1.0 - density) * _hint(item.node) * _placement(item, title_run)
+        ranked.append((value, index))
+    if not ranked:
+        return None
+    top_value, top = max(ranked)
+    if title_run is None:
+        return top
+    # A short article right under its headline loses on score to long "recommended" stories
+    # further down; text that starts just after the headline wins if it scores a fair share.
+    for value, index in sorted(ranked, key=lambda r: (stats[r[1]].runs_start, -r[0])):
+        item = stats[index]
+        if item.runs_start <= title_run:
+            continue
+        if item.runs_start - title_run > _RIGHT_AFTER:
+            break
+        related = _contains(item, stats[top]) or _contains(stats[top], item)
+        prose = item.text >= _MIN_PROSE and item.punct >= _MIN_PUNCT
+        if prose and value >= _FAIR_SHARE * top_value and not related:
+            return index
+    return top
+
+
+# Both calibrated on the corpus (bench/extract.py): the Yahoo HK and 360kuai short articles.
+_RIGHT_AFTER = 15  # text runs between the headline and the start of the body
+_FAIR_SHARE = 0.2
+# ...and only if it reads as prose, not a disclaimer line, a byline or a list of hot links.
+_MIN_PROSE = 100
+_MIN_PUNCT = 4
+
+
+def _contains(outer: Stats, inner: Stats) -> bool:
+    return outer.runs_start <= inner.runs_start and inner.runs_end <= outer.runs_end
 
 
 _Line = list[str]
