@@ -45,8 +45,11 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "xinwen.db"
 
 
-def corpus_dir() -> Path | None:
-    """The shared evaluation corpus, if present (XINWEN_CORPUS or ../shared/corpus)."""
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The shared evaluation corpus (XINWEN_CORPUS or ../shared/corpus); skips if absent."""
     configured = os.environ.get("XINWEN_CORPUS")
     path = Path(configured) if configured else Path(__file__).resolve().parents[2] / "shared/corpus"
-    return path if (path / "truth").is_dir() else None
+    if not (path / "truth").is_dir():
+        pytest.skip(f"corpus not found at {path}: set XINWEN_CORPUS to run corpus tests")
+    return path

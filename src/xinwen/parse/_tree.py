@@ -113,8 +113,9 @@ class Measured:
     texts: list[tuple[str, int, bool]] = field(default_factory=list)  # (text, element, in <a>)
 
 
-def _visible_len(text: str) -> int:
-    return len(text) - text.count(" ") - text.count("\n") - text.count("\t") - text.count("\r")
+# Deletion tables: len(text.translate(table)) counts in C what a generator would count in Python.
+_NO_SPACE = str.maketrans("", "", " \n\t\r\u3000\u00a0")
+_PUNCT_TABLE = str.maketrans("", "", _PUNCT)
 
 
 def measure(root: LexborNode) -> Measured:
@@ -138,9 +139,9 @@ def measure(root: LexborNode) -> Measured:
         tag = node.tag
         if tag == "-text":
             content = node.text_content or ""
-            size = _visible_len(content)
+            size = len(content.translate(_NO_SPACE))
             if size and parent >= 0:
-                punct = sum(content.count(c) for c in _PUNCT)
+                punct = len(content) - len(content.translate(_PUNCT_TABLE))
                 here = stats[parent]
                 here.text += size
                 here.punct += punct
