@@ -18,9 +18,12 @@ from types import TracebackType
 import httpx
 
 from . import __version__
-from .discover import host_of
 from .errors import BodyTooLarge, FetchError, FetchTimeout, HTTPStatusError
 from .models import Page
+from .urls import host_of
+
+# What tests and embedders may pass instead of the network (httpx.MockTransport, for one).
+Transport = httpx.AsyncBaseTransport
 
 USER_AGENT = f"xinwen/{__version__} (Chinese news archiver)"
 
@@ -56,7 +59,7 @@ class Fetcher:
         self,
         settings: FetchSettings | None = None,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
     ) -> None:
         self.settings = settings or FetchSettings()
         s = self.settings

@@ -14,11 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
-from . import discover, encoding, normalize, parse
+from . import discover, encoding, normalize, parse, urls
 from .errors import ArchiveError, ConfigError, ExtractError
-from .fetch import Fetcher, FetchSettings
+from .fetch import Fetcher, FetchSettings, Transport
 from .models import Article, Decoded, Extracted, Page
 from .rules import SiteRule, rule_for
 from .store import Archive
@@ -35,20 +33,20 @@ def _decode(data: bytes | str, content_type: str | None) -> Decoded:
 def _site(url: str | None, rule: SiteRule | None) -> str:
     if rule is not None:
         return rule.id
-    return discover.host_of(url) if url else ""
+    return urls.host_of(url) if url else ""
 
 
 def _process(
     data: bytes | str, url: str | None, rules: Sequence[SiteRule], content_type: str | None
 ) -> tuple[Decoded, Extracted, Article]:
-    rule = rule_for(discover.host_of(url), rules) if url else None
+    rule = rule_for(urls.host_of(url), rules) if url else None
     decoded = _decode(data, content_type)
     try:
         extracted = parse.extract(decoded.text, url, rule)
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ExtractError(f"cannot parse the page: {exc}", url=url) from exc
     article = normalize.normalize(
-        extracted, decoded, url=discover.canonical_url(url) if url else "", site=_site(url, rule)
+        extracted, decoded, url=urls.canonical_url(url) if url else "", site=_site(url, rule)
     )
     return decoded, extracted, article
 
@@ -104,11 +102,11 @@ class RunStats:
         return ", ".join([*parts, failed]) + f" in {self.elapsed:.1f} s"
 
 
-def _validate_start(urls: Iterable[str]) -> list[str]:
+def _validate_start(given: Iterable[str]) -> list[str]:
     starts = []
-    for url in urls:
-        canonical = discover.canonical_url(url)
-        if not canonical.startswith(("http://", "https://")) or not discover.host_of(canonical):
+    for url in given:
+        canonical = urls.canonical_url(url)
+        if not canonical.startswith(("http://", "https://")) or not urls.host_of(canonical):
             raise ConfigError(f"not an http(s) URL: {url!r}")
         starts.append(canonical)
     if not starts:
@@ -149,7 +147,7 @@ async def crawl_async(
     max_pages: int = 1000,
     settings: FetchSettings | None = None,
     rules: Sequence[SiteRule] = (),
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: Transport | None = None,
     on_page: Callable[[str, str], None] | None = None,
 ) -> RunStats:
     """Crawl from `start_urls`, following links on the same hosts, storing each article.
@@ -160,7 +158,7 @@ async def crawl_async(
     if max_pages < 1:
         raise ConfigError("max_pages must be at least 1")
     settings = settings or FetchSettings()
-    hosts = {discover.host_of(u) for u in starts}
+    hosts = {urls.host_of(u) for u in starts}
     seen: set[str] = set(starts)
     queue: asyncio.Queue[str] = asyncio.Queue()
     for url in starts:
