@@ -21,9 +21,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Exit codes (README "Exit codes").
+# Exit codes (README, docs/cli.md): 1 for a failed database or, for `parse`, a failed page.
 EXIT_OK = 0
-EXIT_STORE = 1
+EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 DbOption = Annotated[
@@ -46,7 +46,7 @@ RulesOption = Annotated[
 
 
 def _fail(exc: ArchiveError) -> typer.Exit:
-    code = EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_STORE
+    code = EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILED
     typer.echo(f"xinwen: error: {exc}", err=True)
     return typer.Exit(code)
 
