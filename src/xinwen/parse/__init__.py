@@ -164,13 +164,12 @@ def _category(
     measured: Measured,
     title_run: int | None,
 ) -> tuple[str | None, str]:
-    crumb = generic.find_breadcrumb(tree, title)
+    words = generic.labels()
+    skip = set(words["breadcrumb_skip"])
+    crumb = category.from_named(tree, title, skip)
     if crumb:
         return crumb, "breadcrumb"
-    words = generic.labels()
-    crumb = category.from_trail(
-        measured, title, title_run, set(words["breadcrumb_skip"]), tuple(words["breadcrumb_lead"])
-    )
+    crumb = category.from_trail(measured, title, title_run, skip, tuple(words["breadcrumb_lead"]))
     if crumb:
         return crumb, "trail"
     section = meta.get("article:section") or ld.get("articleSection")

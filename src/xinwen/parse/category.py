@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from selectolax.lexbor import LexborHTMLParser
+
 from ._tree import Measured
 
 _SEPARATOR = re.compile(r"\s*(?:-{1,2}>|>{1,2}|&gt;|»|›|→|＞|/|\\)\s*")
@@ -24,7 +26,8 @@ _MAX_TRAIL = 160
 def clean_crumbs(text: str, skip: set[str], title: str | None) -> list[str]:
     """The section names in a trail's text, in order, without home links and the headline."""
     crumbs: list[str] = []
-    for piece in _SEPARATOR.split(text):
+    pieces = (p for line in text.split("\n") for p in _SEPARATOR.split(line))
+    for piece in pieces:
         crumb = " ".join(piece.split())
         crumb = _LEAD_LABEL.sub("", crumb) if ("：" in crumb or ":" in crumb) else crumb
         crumb = crumb.split("_")[0].strip()  # "国际财经_搜狐财经"
@@ -61,7 +64,45 @@ def from_trail(
         item = measured.stats[owner]
         if item.text > _MAX_TRAIL:
             continue
-        crumbs = clean_crumbs(item.node.text(separator=" "), skip, title)
+        crumbs = clean_crumbs(item.node.text(separator="\n"), skip, title)
+        if crumbs:
+            return crumbs[-1]
+    return None
+
+
+_NAMED = (
+    '[class*="crumb"], [id*="crumb"], [class*="position"], [id*="position"], '
+    '[class*="location"], [id*="location"], [class*="daohang"], [class*="path"], '
+    '[class*="weizhi"], [id*="weizhi"], [class*="mbx"], [class*="nav-path"]'
+)
+
+
+def from_named(tree: LexborHTMLParser, title: str | None, skip: set[str]) -> str | None:
+    """The last crumb of an element named like a breadcrumb (`class="crumbs"`, `id="position"`).
+
+    A name alone is weak evidence (`position` also names ad slots): the element must show
+    separators, unless it is explicitly a `crumb` whose separators are drawn by CSS. The first
+    candidate that yields a crumb wins. Form controls are left out of its text: Sina's
+    `path-search` box holds the trail and a search form whose options read 新闻 图片 博客 视频.
+    """
+    for node in tree.css(_NAMED)[:8]:
+        text = node.text(separator="\n")
+        if node.css_first("select, form, input, button") is not None:
+            node = node.clone()
+            node.strip_tags(["select", "form", "input", "button", "script", "style"])
+            text = node.text(separator="\n")
+        if len(text) > 4 * _MAX_TRAIL or len("".join(text.split())) > _MAX_TRAIL:
+            continue
+        attrs = node.attributes
+        names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
+        links = [a.text() for a in node.css("a")]
+        if _SEPARATOR.search(text):
+            crumbs = clean_crumbs(text, skip, title)
+        elif "crumb" in names:
+            # Separators drawn by CSS or images: the links are the crumbs.
+            crumbs = clean_crumbs("\n".join(links), skip, title)
+        else:
+            continue
         if crumbs:
             return crumbs[-1]
     return None

@@ -413,9 +413,17 @@ def blocks_of(root: LexborNode, measured: Measured, title: str | None) -> list[B
     return out
 
 
+# Reader comments are prose too, so only their container's name gives them away (blog and forum
+# pages in the corpus keep them inside the post's wrapper).
+_COMMENTS = re.compile(r"comment|feedback|reply|respond|discuss|pinglun|liuyan|评论|留言", re.I)
+
+
 def _is_furniture(item: Stats) -> bool:
     if item.text == 0:
         return False
+    attrs = item.node.attributes
+    if _COMMENTS.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
+        return True
     density = item.links / item.text
     if density > 0.5 and item.text >= 8:
         return True
@@ -433,28 +441,6 @@ def _heading_level(text: str, all_bold: bool) -> int:
 
 
 # --- category, author, source ----------------------------------------------------------------
-
-
-def find_breadcrumb(tree: LexborHTMLParser, title: str | None) -> str | None:
-    """The last meaningful crumb of a breadcrumb trail (`首页 > 国内 > 正文` -> `国内`)."""
-    skip = set(labels()["breadcrumb_skip"])
-    candidates = tree.css(
-        '[class*="crumb"], [id*="crumb"], [class*="position"], [id*="position"], '
-        '[class*="location"], [id*="location"], [class*="daohang"], [class*="path"], '
-        '[class*="weizhi"], [id*="weizhi"]'
-    )
-    for node in candidates[:6]:
-        links = [clean(a.text()) for a in node.css("a")]
-        crumbs = [c for c in links if c and c not in skip and c != title and len(c) <= 12]
-        if crumbs and len(links) <= 8:
-            return crumbs[-1]
-        text = clean(node.text())
-        if 0 < len(text) <= 80:
-            pieces = [p.strip(" :：") for p in re.split(r"[>›»→＞/]|&gt;", text)]
-            words = [p for p in pieces if p and p not in skip and p != title and len(p) <= 12]
-            if len(pieces) > 1 and words:
-                return words[-1]
-    return None
 
 
 def find_labelled(window: str, kind: str) -> str | None:
