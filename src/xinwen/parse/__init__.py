@@ -38,14 +38,33 @@ def _select(tree: LexborHTMLParser, selectors: list[Selector]) -> str | None:
     return None
 
 
-def _title_index(texts: list[tuple[str, int, bool]], title: str | None) -> int | None:
-    """Index of the text run that holds the title, if any."""
-    if title:
-        probe = title[:12]
-        for index, (text, _, _) in enumerate(texts):
-            if probe in text:
-                return index
-    return None
+_HEADLINE_TAGS = frozenset({"h1", "h2", "h3"})
+
+
+def _title_index(measured: Measured, title: str | None) -> int | None:
+    """Index of the text run that shows the headline, if any.
+
+    The headline's text also appears in hidden page-top elements, breadcrumbs and link lists;
+    a run in a heading element wins, then the first run that is not a link and holds little
+    more than the headline.
+    """
+    if not title:
+        return None
+    probe = title[:12]
+    fallback = None
+    for index, (text, owner, in_link) in enumerate(measured.texts):
+        if probe not in text:
+            continue
+        item = measured.stats[owner]
+        if item.node.tag == "title":  # a <title> that malformed markup left in the body
+            continue
+        parent = item.node.parent
+        in_heading = parent is not None and parent.tag in _HEADLINE_TAGS
+        if item.node.tag in _HEADLINE_TAGS or in_heading:
+            return index
+        if fallback is None and not in_link and len(text.strip()) <= len(title) + 20:
+            fallback = index
+    return fallback
 
 
 def _info_window(texts: list[tuple[str, int, bool]], start: int) -> str:
@@ -94,7 +113,7 @@ def extract(html: str, url: str | None = None, rule: SiteRule | None = None) -> 
     if result.title is None:
         result.title, method = generic.find_title(tree, meta, ld)
         result.extracted_by["title"] = f"generic:{method}"
-    title_run = _title_index(texts, result.title)
+    title_run = _title_index(measured, result.title)
     best = generic.score(measured, title_run) if body_root is None else None
     if result.extracted_by["title"] in ("generic:title", "generic:none") and generic.weak_title(
         result.title
@@ -102,7 +121,7 @@ def extract(html: str, url: str | None = None, rule: SiteRule | None = None) -> 
         # Only a site name so far: the headline-like line just before the body may do better.
         result.title, method = generic.find_title(tree, meta, ld, _before_body(measured, best))
         result.extracted_by["title"] = f"generic:{method}"
-        title_run = _title_index(texts, result.title)
+        title_run = _title_index(measured, result.title)
     window = _info_window(texts, title_run or 0)
 
     if result.published_at is None:

@@ -61,12 +61,18 @@ def from_trail(
         if is_trail and (not owners or owners[-1] != owner):
             owners.append(owner)
     for owner in reversed(owners):
-        item = measured.stats[owner]
-        if item.text > _MAX_TRAIL:
-            continue
-        crumbs = clean_crumbs(item.node.text(separator="\n"), skip, title)
-        if crumbs:
-            return crumbs[-1]
+        # A separator in its own element (`<em>></em>`, `<span>/</span>`): climb to the trail.
+        index = owner
+        for _ in range(3):
+            item = measured.stats[index]
+            if item.text > _MAX_TRAIL:
+                break
+            crumbs = clean_crumbs(item.node.text(separator="\n"), skip, title)
+            if crumbs:
+                return crumbs[-1]
+            if item.parent < 0:
+                break
+            index = item.parent
     return None
 
 
