@@ -20,7 +20,8 @@ def _documented_columns() -> dict[str, set[str]]:
     for block in re.split(r"^### ", text, flags=re.M)[1:]:
         name = re.match(r"`(\w+)`", block)
         if name:
-            tables[name.group(1)] = set(re.findall(r"^\| `(\w+)` \|", block, flags=re.M))
+            columns = block.split("\n#### ")[0]  # sub-sections (flag lists) are not columns
+            tables[name.group(1)] = set(re.findall(r"^\| `(\w+)` \|", columns, flags=re.M))
     return tables
 
 

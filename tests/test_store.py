@@ -11,6 +11,7 @@ import pytest
 from xinwen import Archive, extract
 from xinwen.errors import StoreError
 from xinwen.models import Decoded, Page
+from xinwen.store.tables import SCHEMA_VERSION
 
 HTML = (
     "<html><head><title>{t}_网</title></head><body><h1>{t}</h1><div class=content>{p}</div></body>"
@@ -71,10 +72,30 @@ def test_reopening_keeps_data_and_version(db_path: Path):
         _save(archive, "https://news.example.com/a/2.html", "标题二", "正文内容，足够长的一段话。")
     with Archive(db_path) as archive:
         assert archive.query("SELECT count(*) AS n FROM article")[0]["n"] == 1
-        assert archive.query("SELECT count(*) AS n FROM schema_version")[0]["n"] == 1
+        versions = [r["version"] for r in archive.query("SELECT version FROM schema_version")]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
 
 
 def test_password_never_in_store_errors():
     with pytest.raises(StoreError) as info:
         Archive("postgresql+nosuchdriver://user:secret@127.0.0.1:1/db")
     assert "secret" not in str(info.value)
+
+
+def test_version_1_database_is_upgraded_in_place(db_path: Path):
+    """An archive written by schema 1 gains the new columns and keeps its rows."""
+    url = "https://news.example.com/a/3.html"
+    with Archive(db_path) as archive:
+        _save(archive, url, "旧库文章", "第一版数据库里的一篇文章，内容完整。")
+    v2_columns = ("editor", "published_precision", "published_raw", "decode_errors", "cjk_ratio",
+                  "flags")  # fmt: skip
+    with sqlite3.connect(db_path) as connection:
+        for column in v2_columns:
+            connection.execute(f"ALTER TABLE article DROP COLUMN {column}")
+        connection.execute("DELETE FROM schema_version WHERE version > 1")
+    with Archive(db_path) as archive:
+        (row,) = archive.query("SELECT * FROM article")
+        versions = [r["version"] for r in archive.query("SELECT version FROM schema_version")]
+    assert row["url"] == url and row["title"] == "旧库文章"
+    assert set(v2_columns) <= set(row)
+    assert versions == [1, 2]

@@ -41,6 +41,13 @@ class Article(BaseModel):
     encoding: str  # the codec the page's bytes were decoded with
     encoding_source: str  # bom, header, meta, detected or default
     extracted_by: dict[str, str]  # field -> "rule:<id>", "generic:<method>"
+    # Since record version 2 (schema 2):
+    editor: str | None = None  # 责任编辑, kept apart from author and source
+    published_precision: str | None = None  # day, minute or second: what the page showed
+    published_raw: str | None = None  # the date text as the page showed it
+    decode_errors: int = 0  # U+FFFD characters the decode produced
+    cjk_ratio: float = 0.0  # Han characters among the body's non-space characters
+    flags: list[str] = []  # quality flags: mojibake_suspect, short_body, date_missing, ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import discover, encoding, normalize, parse, urls
+from . import discover, encoding, normalize, parse, quality, urls
 from .errors import ArchiveError, ConfigError, ExtractError
 from .fetch import Fetcher, FetchSettings, Transport
 from .models import Article, Decoded, Extracted, Page
@@ -48,7 +48,7 @@ def _process(
     article = normalize.normalize(
         extracted, decoded, url=urls.canonical_url(url) if url else "", site=_site(url, rule)
     )
-    return decoded, extracted, article
+    return decoded, extracted, quality.assess(article, decoded)
 
 
 def extract(

@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import zstandard
-from sqlalchemy import delete, func, inspect, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Session
 
 from ..errors import StoreError
 from ..models import Article, Decoded, Page
+from . import migrations
 from .engine import database_url, make_engine
 from .tables import SCHEMA_VERSION, ArticleRow, CaptureRow, FetchRow, PayloadRow, SectionRow
 
@@ -33,15 +34,6 @@ __all__ = ["Archive", "database_url"]
 # millisecond per page; higher levels cost time for a few percent.
 _ZSTD_LEVEL = 10
 _MAX_ERROR_MESSAGE = 500
-
-
-class SchemaVersion(SQLModel, table=True):
-    """The schema version of this database (one row)."""
-
-    __tablename__ = "schema_version"
-
-    version: int = Field(primary_key=True)
-    applied_at: datetime
 
 
 def _redact(url: str) -> str:
@@ -81,21 +73,14 @@ class Archive:
             raise StoreError(f"database error: {reason}", url=self._label) from exc
 
     def _migrate(self) -> None:
-        tables = set(inspect(self.engine).get_table_names())
-        if "schema_version" in tables:
-            with Session(self.engine) as session:
-                current = session.execute(select(func.max(SchemaVersion.version))).scalar() or 0
-            if current > SCHEMA_VERSION:
-                raise StoreError(
-                    f"the database has schema version {current}; this xinwen knows up to "
-                    f"{SCHEMA_VERSION}: upgrade xinwen",
-                    url=self._label,
-                )
-            if current == SCHEMA_VERSION:
-                return
-        SQLModel.metadata.create_all(self.engine)
-        with Session(self.engine) as session, session.begin():
-            session.add(SchemaVersion(version=SCHEMA_VERSION, applied_at=datetime.now(UTC)))
+        current = migrations.current_version(self.engine)
+        if current is not None and current > SCHEMA_VERSION:
+            raise StoreError(
+                f"the database has schema version {current}; this xinwen knows up to "
+                f"{SCHEMA_VERSION}: upgrade xinwen",
+                url=self._label,
+            )
+        migrations.upgrade(self.engine)
 
     def _capture(self, session: Session, page: Page, decoded: Decoded | None) -> int:
         digest = hashlib.sha256(page.content).hexdigest()
@@ -145,8 +130,9 @@ class Archive:
                 extracted_by="{}",
             )
             outcome = "new"
-        for name in ("site", "title", "category", "published_at", "author", "source"):
+        for name in _COPIED:
             setattr(row, name, getattr(article, name))
+        row.flags = json.dumps(article.flags, ensure_ascii=False)
         row.lang_original = article.lang_original
         row.body = article.body
         row.content_hash = digest
@@ -229,6 +215,13 @@ class Archive:
         with self._errors(), self.engine.connect() as connection:
             result = connection.execute(text(sql), params or {})
             return [dict(row._mapping) for row in result]
+
+
+# Record fields stored as they are in `article` columns of the same name.
+_COPIED = (
+    "site", "title", "category", "published_at", "published_precision", "published_raw",
+    "author", "source", "editor", "decode_errors", "cjk_ratio",
+)  # fmt: skip
 
 
 def _article_hash(article: Article) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import Column, ForeignKey, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
 # Bumped by every migration; stored in SQLite's `PRAGMA user_version`.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class ArticleRow(SQLModel, table=True):
@@ -24,12 +24,18 @@ class ArticleRow(SQLModel, table=True):
     published_at: str | None = Field(default=None, index=True)
     author: str | None = None
     source: str | None = None
+    editor: str | None = None  # since schema 2
+    published_precision: str | None = None  # since schema 2: day, minute or second
+    published_raw: str | None = None  # since schema 2: the date text as the page shows it
     lang_original: str
     body: str
     content_hash: str
     encoding: str
     encoding_source: str
     extracted_by: str  # JSON object: field -> "rule:<id>" | "generic:<method>"
+    decode_errors: int | None = None  # since schema 2: U+FFFD the decode produced
+    cjk_ratio: float | None = None  # since schema 2: Han characters / non-space characters
+    flags: str | None = None  # since schema 2: JSON array, e.g. ["short_body", "date_missing"]
     first_seen_at: datetime
     last_fetched_at: datetime
     capture_id: int | None = Field(default=None, foreign_key="capture.id")
@@ -91,3 +97,12 @@ class FetchRow(SQLModel, table=True):
     error_message: str | None = None
     elapsed_ms: int | None = None
     capture_id: int | None = Field(default=None, foreign_key="capture.id")
+
+
+class SchemaVersion(SQLModel, table=True):
+    """The schema versions applied to this database, one row each (see migrations.py)."""
+
+    __tablename__ = "schema_version"
+
+    version: int = Field(primary_key=True)
+    applied_at: datetime

@@ -1,0 +1,79 @@
+"""Ordered schema migrations, recorded in `schema_version` (the approach of sqlite-utils').
+
+A new database gets the current tables at once and every version recorded. An older one gets
+the migrations it lacks, in order, each in its own transaction. Each migration is plain DDL that
+SQLite and PostgreSQL both accept. Add one for every schema change, with a CHANGELOG line, and
+bump `tables.SCHEMA_VERSION`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlmodel import SQLModel
+
+Migration = tuple[int, str, Callable[[Connection], None]]
+
+
+def _add_columns(table: str, columns: list[tuple[str, str]]) -> Callable[[Connection], None]:
+    def apply(connection: Connection) -> None:
+        present = {c["name"] for c in inspect(connection).get_columns(table)}
+        for name, kind in columns:
+            if name not in present:
+                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
+
+    return apply
+
+
+MIGRATIONS: list[Migration] = [
+    (
+        2,
+        "article: editor, published_precision, published_raw, decode_errors, cjk_ratio, flags",
+        _add_columns(
+            "article",
+            [
+                ("editor", "TEXT"),
+                ("published_precision", "TEXT"),
+                ("published_raw", "TEXT"),
+                ("decode_errors", "INTEGER"),
+                ("cjk_ratio", "REAL"),
+                ("flags", "TEXT"),
+            ],
+        ),
+    ),
+]
+LATEST = max(version for version, _, _ in MIGRATIONS)
+
+
+def current_version(engine: Engine) -> int | None:
+    """The schema version recorded in the database; None for an empty database."""
+    tables = set(inspect(engine).get_table_names())
+    if "schema_version" not in tables:
+        return 1 if "article" in tables else None
+    with engine.connect() as connection:
+        value = connection.execute(text("SELECT max(version) FROM schema_version")).scalar()
+    return int(value) if value is not None else 1
+
+
+def upgrade(engine: Engine) -> list[int]:
+    """Bring the database to the latest version; returns the versions applied."""
+    version = current_version(engine)
+    now = datetime.now(UTC)
+    record = text("INSERT INTO schema_version (version, applied_at) VALUES (:v, :at)")
+    if version is None:
+        SQLModel.metadata.create_all(engine)
+        with engine.begin() as connection:
+            for applied in range(1, LATEST + 1):
+                connection.execute(record, {"v": applied, "at": now})
+        return list(range(1, LATEST + 1))
+    applied_now: list[int] = []
+    for number, _, migrate in MIGRATIONS:
+        if number <= version:
+            continue
+        with engine.begin() as connection:
+            migrate(connection)
+            connection.execute(record, {"v": number, "at": now})
+        applied_now.append(number)
+    return applied_now
