@@ -131,3 +131,16 @@ def test_library_never_exits():
     ]
     assert offenders == []
     assert typer.Exit  # the CLI's way out
+
+
+def test_parse_explain_shows_candidates_and_winners():
+    result = runner.invoke(
+        app, ["parse", str(SEED_PAGE), "--url", "http://127.0.0.1/a.html", "--explain"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "title: '众信普惠逾期一年多该如何处理'  <- generic:h1"
+    assert any(line.startswith("published_at: '2024-11-06T19:15:32+08:00'") for line in lines)
+    # The losing dates are listed with their scores and reasons.
+    assert any("'2024-11-05'" in line and "just after the body" in line for line in lines)
+    assert any("div.art-content#article-content [" in line for line in lines)

@@ -110,8 +110,15 @@ def parse(
         str | None, typer.Option(help="The page's URL, for a file (site, links, rules).")
     ] = None,
     rules: RulesOption = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain", help="Show the candidates considered for each field and why one won."
+        ),
+    ] = False,
 ) -> None:
     """Extract one article and print it as JSON."""
+    from .pipeline import explain as explain_page
     from .pipeline import extract, fetch_one
     from .rules import load_rules
 
@@ -128,10 +135,26 @@ def parse(
                 data = Path(source).read_bytes()
             except OSError as exc:
                 raise ConfigError(f"cannot read {source}: {exc.strerror}") from exc
-        article = extract(data, url, rules=rule_list, content_type=content_type)
+        if explain:
+            article, trace = explain_page(data, url, rules=rule_list, content_type=content_type)
+        else:
+            article = extract(data, url, rules=rule_list, content_type=content_type)
     except ArchiveError as exc:
         raise _fail(exc) from None
-    typer.echo(json.dumps(article.model_dump(), ensure_ascii=False, indent=2))
+    if not explain:
+        typer.echo(json.dumps(article.model_dump(), ensure_ascii=False, indent=2))
+        return
+    for name in ("title", "published_at", "category", "author", "source", "body"):
+        value = getattr(article, name)
+        shown = (value[:60] + "…") if isinstance(value, str) and len(value) > 60 else value
+        typer.echo(f"{name}: {shown!r}  <- {article.extracted_by.get(name, 'none')}")
+        for item in trace.of(name):
+            score = f" [{item.score:g}]" if item.score is not None else ""
+            note = f" ({item.note})" if item.note else ""
+            typer.echo(f"    {item.method}{score}: {item.value!r}{note}")
+    typer.echo(
+        f"encoding: {article.encoding} from {article.encoding_source}; flags: {article.flags}"
+    )
 
 
 @app.command()

@@ -18,6 +18,7 @@ from . import discover, encoding, normalize, parse, quality, urls
 from .errors import ArchiveError, ConfigError, ExtractError
 from .fetch import Fetcher, FetchSettings, Transport
 from .models import Article, Decoded, Extracted, Page
+from .parse.trace import Trace
 from .rules import SiteRule, rule_for
 from .store import Archive
 
@@ -37,12 +38,16 @@ def _site(url: str | None, rule: SiteRule | None) -> str:
 
 
 def _process(
-    data: bytes | str, url: str | None, rules: Sequence[SiteRule], content_type: str | None
+    data: bytes | str,
+    url: str | None,
+    rules: Sequence[SiteRule],
+    content_type: str | None,
+    trace: Trace | None = None,
 ) -> tuple[Decoded, Extracted, Article]:
     rule = rule_for(urls.host_of(url), rules) if url else None
     decoded = _decode(data, content_type)
     try:
-        extracted = parse.extract(decoded.text, url, rule)
+        extracted = parse.extract(decoded.text, url, rule, trace)
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ExtractError(f"cannot parse the page: {exc}", url=url) from exc
     article = normalize.normalize(
@@ -75,6 +80,19 @@ async def fetch_one(url: str, settings: FetchSettings | None = None) -> Page:
     _validate_start([url])
     async with Fetcher(settings) as fetcher:
         return await fetcher.fetch(url)
+
+
+def explain(
+    data: bytes | str,
+    url: str | None = None,
+    *,
+    rules: Sequence[SiteRule] = (),
+    content_type: str | None = None,
+) -> tuple[Article, Trace]:
+    """Extract one article and say, per field, which candidates were considered and why."""
+    trace = Trace()
+    article = _process(data, url, rules, content_type, trace)[2]
+    return article, trace
 
 
 @dataclass(slots=True)

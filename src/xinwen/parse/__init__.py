@@ -13,6 +13,7 @@ from ..models import Extracted
 from ..rules import Selector, SiteRule
 from . import category, dates, generic, published
 from ._tree import Measured, measure
+from .trace import Trace
 
 # The window after the title searched for the time, the category link and the labelled fields:
 # text runs, then characters (a Chinese info line is under 200 characters; 40 runs cover pages
@@ -72,8 +73,10 @@ def _info_window(texts: list[tuple[str, int, bool]], start: int) -> str:
     return window[:_INFO_CHARS]
 
 
-def extract(html: str, url: str | None = None, rule: SiteRule | None = None) -> Extracted:
-    """Extract the article fields from one page's HTML."""
+def extract(
+    html: str, url: str | None = None, rule: SiteRule | None = None, trace: Trace | None = None
+) -> Extracted:
+    """Extract the article fields from one page's HTML; `trace` collects the candidates."""
     tree = LexborHTMLParser(html)
     result = Extracted(url=url)
     zone = rule.zone if rule else dates.CHINA
@@ -111,15 +114,16 @@ def extract(html: str, url: str | None = None, rule: SiteRule | None = None) -> 
     measured = measure(root)
     texts = measured.texts
     if result.title is None:
-        result.title, method = generic.find_title(tree, meta, ld)
+        result.title, method = generic.find_title(tree, meta, ld, trace=trace)
         result.extracted_by["title"] = f"generic:{method}"
     title_run = _title_index(measured, result.title)
-    best = generic.score(measured, title_run) if body_root is None else None
+    best = generic.score(measured, title_run, trace) if body_root is None else None
     if result.extracted_by["title"] in ("generic:title", "generic:none") and generic.weak_title(
         result.title
     ):
         # Only a site name so far: the headline-like line just before the body may do better.
-        result.title, method = generic.find_title(tree, meta, ld, _before_body(measured, best))
+        near = _before_body(measured, best)
+        result.title, method = generic.find_title(tree, meta, ld, near, trace)
         result.extracted_by["title"] = f"generic:{method}"
         title_run = _title_index(measured, result.title)
     window = _info_window(texts, title_run or 0)
@@ -127,9 +131,11 @@ def extract(html: str, url: str | None = None, rule: SiteRule | None = None) -> 
     if result.published_at is None:
         found, method = generic.find_date(meta, ld, zone)
         declared = published.Candidate(found, 0.0, method) if found else None
+        if trace is not None and found is not None:
+            trace.add("published_at", found.raw, method, note="declared in metadata")
         span = (best, measured.stats[best].last) if best is not None else None
         labels = generic.labels()["date"]
-        seen = published.visible(measured, title_run, span, labels, zone)
+        seen = published.visible(measured, title_run, span, labels, zone, trace)
         if declared is None and seen is None:
             declared = published.from_scripts(html, zone)
         when = published.choose(declared, seen)
@@ -137,7 +143,9 @@ def extract(html: str, url: str | None = None, rule: SiteRule | None = None) -> 
             result.published_at = when.found.iso
             result.extracted_by["published_at"] = f"generic:{when.where}"
     if result.category is None:
-        result.category, method = _category(tree, meta, ld, result.title, measured, title_run)
+        result.category, method = _category(
+            tree, meta, ld, result.title, measured, title_run, trace
+        )
         if result.category:
             result.extracted_by["category"] = f"generic:{method}"
     for name in ("author", "source"):
@@ -148,6 +156,8 @@ def extract(html: str, url: str | None = None, rule: SiteRule | None = None) -> 
             if value:
                 setattr(result, name, value)
                 result.extracted_by[name] = "generic:label"
+            if trace is not None:
+                trace.add(name, window[:100], "info line", note="text searched for labels")
 
     if body_root is not None:
         result.blocks = generic.blocks_of(body_root, measure(body_root), result.title)
@@ -182,13 +192,15 @@ def _category(
     title: str | None,
     measured: Measured,
     title_run: int | None,
+    trace: Trace | None,
 ) -> tuple[str | None, str]:
     words = generic.labels()
     skip = set(words["breadcrumb_skip"])
-    crumb = category.from_named(tree, title, skip)
+    crumb = category.from_named(tree, title, skip, trace)
     if crumb:
         return crumb, "breadcrumb"
-    crumb = category.from_trail(measured, title, title_run, skip, tuple(words["breadcrumb_lead"]))
+    leads = tuple(words["breadcrumb_lead"])
+    crumb = category.from_trail(measured, title, title_run, skip, leads, trace)
     if crumb:
         return crumb, "trail"
     section = meta.get("article:section") or ld.get("articleSection")

@@ -13,6 +13,7 @@ import re
 from selectolax.lexbor import LexborHTMLParser
 
 from ._tree import Measured
+from .trace import Trace
 
 _SEPARATOR = re.compile(r"\s*(?:-{1,2}>|>{1,2}|&gt;|»|›|→|＞|/|\\)\s*")
 _SEPARATOR_ONLY = re.compile(r"^\s*(?:-{1,2}>|>{1,2}|»|›|→|＞|/)\s*$")
@@ -48,6 +49,7 @@ def from_trail(
     title_run: int | None,
     skip: set[str],
     leads: tuple[str, ...],
+    trace: Trace | None = None,
 ) -> str | None:
     """The last crumb of the separator-drawn trail nearest before the headline, if any."""
     texts = measured.texts
@@ -68,6 +70,8 @@ def from_trail(
             if item.text > _MAX_TRAIL:
                 break
             crumbs = clean_crumbs(item.node.text(separator="\n"), skip, title)
+            if trace is not None:
+                trace.add("category", " > ".join(crumbs), "trail", note="separator-drawn trail")
             if crumbs:
                 return crumbs[-1]
             if item.parent < 0:
@@ -83,7 +87,9 @@ _NAMED = (
 )
 
 
-def from_named(tree: LexborHTMLParser, title: str | None, skip: set[str]) -> str | None:
+def from_named(
+    tree: LexborHTMLParser, title: str | None, skip: set[str], trace: Trace | None = None
+) -> str | None:
     """The last crumb of an element named like a breadcrumb (`class="crumbs"`, `id="position"`).
 
     A name alone is weak evidence (`position` also names ad slots): the element must show
@@ -109,6 +115,8 @@ def from_named(tree: LexborHTMLParser, title: str | None, skip: set[str]) -> str
             crumbs = clean_crumbs("\n".join(links), skip, title)
         else:
             continue
+        if trace is not None:
+            trace.add("category", " > ".join(crumbs), f"breadcrumb:{names.strip()}")
         if crumbs:
             return crumbs[-1]
     return None

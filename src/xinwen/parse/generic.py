@@ -21,6 +21,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from ..models import Block
 from . import dates
 from ._tree import BLOCK_TAGS, HEADING_TAGS, Measured, Stats
+from .trace import Trace
 
 # Class and id hints, in the spirit of readability's; weights calibrated on the corpus
 # (bench/extract.py): they move a candidate, they do not decide it alone.
@@ -144,7 +145,11 @@ _MAX_TITLE = 120
 
 def _title_candidates(tree: LexborHTMLParser) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
+    seen: set[int] = set()
     for node in tree.css(_TITLE_CSS)[:80]:
+        if node.mem_id in seen:  # matched by more than one selector
+            continue
+        seen.add(node.mem_id)
         text = clean(node.text())
         if 2 <= len(text) <= _MAX_TITLE:
             found.append((text, node.tag or ""))
@@ -156,6 +161,7 @@ def find_title(
     meta: dict[str, str],
     ld: dict[str, object],
     near_body: list[str] = (),  # type: ignore[assignment]
+    trace: Trace | None = None,
 ) -> tuple[str | None, str]:
     """The headline and the method that found it.
 
@@ -171,20 +177,29 @@ def find_title(
     headline = ld.get("headline")
     ld_title = clean(headline) if isinstance(headline, str) else ""
     references = [t for t in (ld_title, og, head_title) if t]
+    if trace is not None:
+        for value, method in ((head_title, "<title>"), (og, "og:title"), (ld_title, "json-ld")):
+            if value:
+                trace.add("title", value, method, note="reference for the page's headings")
 
     best: tuple[int, str, str] | None = None
     for text, tag in _title_candidates(tree):
+        note = "not in <title>, og:title or JSON-LD"
         for ref in references:
             if text not in ref:
                 continue
             segments = _segments(ref)
             leading = ref.startswith(text) or any(text in seg for seg in segments[:-1])
             if not leading and len(segments) > 1:
-                continue  # only a trailing segment: the site or channel name
+                note = "only a trailing segment of the title: a site or channel name"
+                continue
             rank = len(text) + (5 if tag == "h1" else 0)
+            note = "confirmed by the title; longest confirmed heading wins"
             if best is None or rank > best[0]:
                 best = (rank, text, tag or "heading")
             break
+        if trace is not None:
+            trace.add("title", text, tag or "heading", note=note)
     if best is not None:
         text = best[1]
         if text in references:  # an element repeating the whole <title>, site name included
@@ -297,7 +312,9 @@ def _placement(item: Stats, title_run: int | None) -> float:
     return max(_FAR_FACTOR, 1.0 - (distance - _BODY_REACH) / 400)
 
 
-def score(measured: Measured, title_run: int | None = None) -> int | None:
+def score(
+    measured: Measured, title_run: int | None = None, trace: Trace | None = None
+) -> int | None:
     """Index (into measured.stats) of the element that best holds the article text.
 
     `title_run`, the text run holding the headline, favours text that follows it.
@@ -323,6 +340,18 @@ def score(measured: Measured, title_run: int | None = None) -> int | None:
     if not ranked:
         return None
     top_value, top = max(ranked)
+    if trace is not None:
+        for value, index in sorted(ranked, reverse=True)[:6]:
+            item = stats[index]
+            attrs = item.node.attributes
+            name = f"{item.node.tag}.{attrs.get('class') or ''}#{attrs.get('id') or ''}"
+            density = item.links / item.text if item.text else 1.0
+            note = (
+                f"paragraph score {item.score:.1f}, link density {density:.2f}, "
+                f"name hint x{_hint(item.node):.2f}, placement x{_placement(item, title_run):.2f}"
+                f", {item.text} chars"
+            )
+            trace.add("body", item.node.text()[:60], name, round(value, 1), note)
     if title_run is None:
         return top
     # A short article right under its headline loses on score to long "recommended" stories

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timezone
 
 from . import dates
 from ._tree import Measured
+from .trace import Trace
 
 # Weights calibrated as a set on the corpus (bench/extract.py, "time to the minute"): moving one
 # alone moves few pages.
@@ -58,6 +59,7 @@ def visible(
     body: tuple[int, int] | None,
     labels: list[str],
     zone: timezone,
+    trace: Trace | None = None,
 ) -> Candidate | None:
     """The best-scoring date in the page's text, if any scores enough."""
     label = _label_re(labels)
@@ -78,24 +80,34 @@ def visible(
         if not before.strip() and index > 0:
             before = " ".join(texts[index - 1][0].split())
         score = _HAS_TIME if found.precision != "day" else 0.0
+        reasons = ["has a time"] if score else []
         if label.search(before[-12:]):
             score += _LABELLED
+            reasons.append("after a label")
         if in_link:
             score += _IN_LINK
+            reasons.append("inside a link")
         if title_run is not None:
             distance = index - title_run
             if 0 <= distance <= 30:
                 score += _NEAR_TITLE - distance * 0.1
+                reasons.append(f"{distance} runs after the headline")
             elif -5 <= distance < 0:
                 score += 1.0
+                reasons.append("just before the headline")
         if body_runs is not None:
             first, last = body_runs
             if first + 3 <= index <= last:
                 score += _IN_BODY
+                reasons.append("inside the body")
             elif last < index <= last + 25:
                 score += _AFTER_BODY
+                reasons.append("just after the body")
             elif index > last + 60:
                 score += _FAR_BELOW
+                reasons.append("far below the body")
+        if trace is not None:
+            trace.add("published_at", found.raw, "text", round(score, 1), ", ".join(reasons))
         if score >= _MIN_SCORE and (best is None or score > best.score):
             best = Candidate(found, score, "text")
     return best
