@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from xinwen.parse.dates import MAX_INPUT, parse_date
+from xinwen.parse.dates import CHINA, MAX_INPUT, parse_date
 
 # A fixed "now", well after every date below, so that no test depends on the clock.
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -483,3 +483,31 @@ def test_hostile_input_is_answered(text):
     # Only that it returns: the input is cut to MAX_INPUT and every pattern is linear.
     found = parse_date(text, now=NOW, url=text)
     assert found is None or found.raw in text[:MAX_INPUT]
+
+
+# --- Relative dates in a page: read against the fetch time, or not at all --------------------
+
+
+def _relative_page() -> str:
+    body = "<p>" + "国务院常务会议今天召开，部署进一步稳定经济的一揽子政策措施。" * 5 + "</p>"
+    return (
+        "<html><head><title>国常会部署稳经济措施_新闻</title></head><body>"
+        "<h1>国常会部署稳经济措施</h1><div class=info>发布时间：昨天 10:30</div>"
+        f"<div class=content>{body}</div></body></html>"
+    )
+
+
+def test_relative_date_uses_the_fetch_time():
+    from xinwen.parse import extract as parse_extract
+
+    fetched = datetime(2024, 11, 7, 9, 0, tzinfo=CHINA)
+    extracted = parse_extract(_relative_page(), "https://news.example.com/a.html", now=fetched)
+    assert extracted.published_at == "2024-11-06T10:30:00+08:00"
+
+
+def test_relative_date_without_a_fetch_time_is_not_guessed():
+    from xinwen import extract
+
+    article = extract(_relative_page().encode(), url="https://news.example.com/a.html")
+    assert article.published_at is None
+    assert "date_missing" in article.flags

@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from . import discover, encoding, normalize, parse, quality, urls
@@ -43,11 +44,12 @@ def _process(
     rules: Sequence[SiteRule],
     content_type: str | None,
     trace: Trace | None = None,
+    fetched_at: datetime | None = None,
 ) -> tuple[Decoded, Extracted, Article]:
     rule = rule_for(urls.host_of(url), rules) if url else None
     decoded = _decode(data, content_type)
     try:
-        extracted = parse.extract(decoded.text, url, rule, trace)
+        extracted = parse.extract(decoded.text, url, rule, trace, fetched_at)
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ExtractError(f"cannot parse the page: {exc}", url=url) from exc
     article = normalize.normalize(
@@ -245,7 +247,9 @@ def _store(
         stats.outcomes[outcome] += 1
         return outcome
     try:
-        decoded, extracted, article = _process(page.content, page.final_url, rules, content_type)
+        decoded, extracted, article = _process(
+            page.content, page.final_url, rules, content_type, fetched_at=page.fetched_at
+        )
     except ExtractError as exc:
         archive.save_failure(page.url, kind=exc.kind, message=str(exc), http_status=page.status)
         stats.failures[exc.kind] += 1

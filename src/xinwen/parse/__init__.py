@@ -7,6 +7,8 @@ supplies the rest. `Extracted.extracted_by` records, per field, which one did
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..models import Extracted
@@ -74,9 +76,17 @@ def _info_window(texts: list[tuple[str, int, bool]], start: int) -> str:
 
 
 def extract(
-    html: str, url: str | None = None, rule: SiteRule | None = None, trace: Trace | None = None
+    html: str,
+    url: str | None = None,
+    rule: SiteRule | None = None,
+    trace: Trace | None = None,
+    now: datetime | None = None,
 ) -> Extracted:
-    """Extract the article fields from one page's HTML; `trace` collects the candidates."""
+    """Extract the article fields from one page's HTML.
+
+    `now` is the fetch time, against which relative dates (3小时前) are read; `trace` collects
+    the candidates considered for each field.
+    """
     tree = LexborHTMLParser(html)
     result = Extracted(url=url)
     zone = rule.zone if rule else dates.CHINA
@@ -135,7 +145,7 @@ def extract(
             trace.add("published_at", found.raw, method, note="declared in metadata")
         span = (best, measured.stats[best].last) if best is not None else None
         labels = generic.labels()["date"]
-        seen = published.visible(measured, title_run, span, labels, zone, trace)
+        seen = published.visible(measured, title_run, span, labels, zone, trace, url=url, now=now)
         if declared is None and seen is None:
             declared = published.from_scripts(html, zone)
         when = published.choose(declared, seen)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 CHINA = timezone(timedelta(hours=8))
@@ -41,6 +41,12 @@ _AHEAD = timedelta(days=2)
 _FULLWIDTH = str.maketrans("０１２３４５６７８９：－／．＋", "0123456789:-/.+")
 # Translating costs more than all the patterns together: only done when needed.
 _WIDE = re.compile("[０-９：－／．＋]")
+
+
+def narrow(text: str) -> str:
+    """Full-width digits and separators as ASCII, the form `Found.raw` is reported in."""
+    return text.translate(_FULLWIDTH) if _WIDE.search(text) else text
+
 
 # Every date form needs an ASCII or full-width digit, a 年 (Chinese-numeral dates) or one of the
 # relative words (刚刚, 今天/昨天/前天): text without any of them costs one scan.
@@ -135,6 +141,9 @@ class Found:
     iso: str
     precision: str  # second, minute, hour (`3小时前`), day or month
     raw: str  # the matched text, as it stands in the input after full-width digits are narrowed
+    # False when the date was read against `now` (刚刚, 昨天, or 11月6日 with no year in the URL):
+    # without a real fetch time such a date says nothing.
+    anchored: bool = True
 
 
 def parse_date(
@@ -335,7 +344,10 @@ def _yearless(
     patterns = [_MD_RE] if "月" in text else []
     if ":" in text and ("-" in text or "/" in text):
         patterns.append(_MD_DASH_RE)
-    return _leftmost(text, patterns, read)
+    found = _leftmost(text, patterns, read)
+    if found is not None and stamp is None:
+        return replace(found, anchored=False)  # the year is a guess from `now`
+    return found
 
 
 def _years(month: int, day: int, stamp: date | None, clock: datetime) -> list[int]:
@@ -376,24 +388,24 @@ def _relative(text: str, zone: timezone, clock: datetime) -> Found | None:
         return None
     raw = match[0].strip()
     if match["bare"] == "刚刚":
-        return Found(_format(clock, "minute"), "minute", raw)
+        return Found(_format(clock, "minute"), "minute", raw, anchored=False)
     if match["bare"] or match["word"]:
         back = "今昨前".index((match["bare"] or match["word"])[0])
         day = clock.date() - timedelta(days=back)
         if match["bare"]:
-            return Found(day.isoformat(), "day", raw)
+            return Found(day.isoformat(), "day", raw, anchored=False)
         built = _at(day, match, zone)
-        return Found(_format(*built), built[1], raw) if built else None
+        return Found(_format(*built), built[1], raw, anchored=False) if built else None
     count, unit = int(match["n"]), match["unit"]
     if unit == "天":
-        return Found((clock.date() - timedelta(days=count)).isoformat(), "day", raw)
+        return Found((clock.date() - timedelta(days=count)).isoformat(), "day", raw, anchored=False)
     # 秒前 and 分钟前 are as good as a minute; N小时前 means somewhere in that hour.
     step, precision = {
         "秒": (timedelta(seconds=count), "minute"),
         "分钟": (timedelta(minutes=count), "minute"),
         "小时": (timedelta(hours=count), "hour"),
     }[unit]
-    return Found(_format(clock - step, precision), precision, raw)
+    return Found(_format(clock - step, precision), precision, raw, anchored=False)
 
 
 def _format(moment: datetime, precision: str) -> str:

@@ -30,7 +30,13 @@ _FAR_BELOW = -3.0
 _MIN_SCORE = 2.0
 # Runs scanned for candidates: the first this many text runs of the page.
 _MAX_RUNS = 4000
-_DATE_HINT = re.compile(r"\d{2}\s*[-/.年]\s*\d{1,2}|\d{4}\s*[-/.年]")
+# Cheap test for a text run worth parsing: digits with a date separator, a Chinese-numeral
+# year, or a relative time (刚刚, 3小时前, 昨天). Full-width digits count too.
+_DATE_HINT = re.compile(
+    r"[\d０-９]{1,4}\s*[-/.年月－／．]|[〇零○一二三四五六七八九]{2,4}年|刚刚|[分时天]前|[昨前今]天"
+)
+# Precisions that mean the page showed a time of day.
+_TIMED = frozenset({"second", "minute", "hour"})
 
 _SCRIPT_DATE = re.compile(
     r"""["']?(?:publish_?time|pub_?time|pubdate|publish_?date|datePublished|createTime|ct)["']?"""
@@ -60,8 +66,14 @@ def visible(
     labels: list[str],
     zone: timezone,
     trace: Trace | None = None,
+    *,
+    url: str | None = None,
+    now: datetime | None = None,
 ) -> Candidate | None:
-    """The best-scoring date in the page's text, if any scores enough."""
+    """The best-scoring date in the page's text, if any scores enough.
+
+    `url` and `now` (the fetch time) resolve dates without a year and relative ones.
+    """
     label = _label_re(labels)
     texts = measured.texts[:_MAX_RUNS]
     body_runs = _body_runs(texts, body)
@@ -69,17 +81,20 @@ def visible(
     for index, (raw, _, in_link) in enumerate(texts):
         if not _DATE_HINT.search(raw):
             continue
-        text = " ".join(raw.split())
+        text = dates.narrow(" ".join(raw.split()))
         # A date split over two runs (`<span>2024-11-06</span> <span>19:15</span>`).
         follow = " ".join(texts[index + 1][0].split()) if index + 1 < len(texts) else ""
-        found = dates.parse_date(f"{text} {follow}"[: dates.MAX_INPUT], zone=zone)
-        if found is None or found.raw not in f"{text} {follow}":
+        joined = f"{text} {dates.narrow(follow)}"
+        found = dates.parse_date(joined[: dates.MAX_INPUT], zone=zone, url=url, now=now)
+        if found is None or found.raw not in joined:
             continue
-        start = f"{text} {follow}".find(found.raw)
+        if now is None and not found.anchored:
+            continue  # 昨天 or 11月6日 mean nothing without the fetch time
+        start = joined.find(found.raw)
         before = text[:start] if start <= len(text) else text
         if not before.strip() and index > 0:
             before = " ".join(texts[index - 1][0].split())
-        score = _HAS_TIME if found.precision != "day" else 0.0
+        score = _HAS_TIME if found.precision in _TIMED else 0.0
         reasons = ["has a time"] if score else []
         if label.search(before[-12:]):
             score += _LABELLED
@@ -146,6 +161,6 @@ def choose(meta: Candidate | None, seen: Candidate | None) -> Candidate | None:
     if seen is None:
         return meta
     same_day = meta.found.iso[:10] == seen.found.iso[:10]
-    if same_day and seen.found.precision != "day":
+    if same_day and seen.found.precision in _TIMED:
         return seen
     return meta
