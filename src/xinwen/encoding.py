@@ -56,6 +56,9 @@ _META_WINDOW = 8192
 _META_RE = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_:.\-]{1,40})", re.I)
 _HEADER_RE = re.compile(r"charset\s*=\s*[\"']?\s*([A-Za-z0-9_:.\-]{1,40})", re.I)
 
+# The two Chinese codec families tried on an undeclared page, in this order.
+_CHINESE = ("gb18030", "big5hkscs")
+
 # A decode with more replacement characters than this share is considered wrong (fault matrix
 # row 24: 0.1%).
 _MAX_ERROR_SHARE = 0.001
@@ -102,12 +105,12 @@ def _too_many_errors(errors: int, text: str) -> bool:
     return errors > max(1, len(text)) * _MAX_ERROR_SHARE
 
 
-def _valid_utf8(data: bytes) -> bool:
+def _as_utf8(data: bytes) -> str | None:
+    """The text if `data` is valid UTF-8, else None (one decode serves as test and result)."""
     try:
-        data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
 
 
 def _detect(data: bytes) -> str | None:
@@ -136,10 +139,11 @@ def decode(data: bytes, content_type: str | None = None) -> Decoded:
         declared.append((from_meta, "meta"))
 
     is_ascii = data.isascii()
-    if not is_ascii and _valid_utf8(data):
+    utf8 = None if is_ascii else _as_utf8(data)
+    if utf8 is not None:
         # Valid multi-byte UTF-8 is UTF-8; a gb2312 label on it is a template left unchanged.
         source = next((src for c, src in declared if c == "utf-8"), "detected")
-        return Decoded(data.decode("utf-8"), "utf-8", source, 0)
+        return Decoded(utf8, "utf-8", source, 0)
 
     tried: list[tuple[int, str, str, str]] = []  # (errors, codec, source, text)
     for codec, source in declared:
@@ -152,11 +156,16 @@ def decode(data: bytes, content_type: str | None = None) -> Decoded:
 
     # Undeclared or wrongly declared: the two Chinese codec families, with a detector to break
     # ties (gb18030 accepts most byte pairs, so Big5 bytes often decode "cleanly" as gb18030 too).
-    for codec in ("gb18030", "big5hkscs"):
+    for codec in _CHINESE:
         if all(codec != c for _, c, _, _ in tried):
             text, errors = _decode(data, codec)
             tried.append((errors, codec, "detected", text))
-    detected = _detect(data)
+    # The detector only breaks ties: when exactly one Chinese codec decodes under the error
+    # threshold, it wins the sort below whatever the detector says (a codec the detector adds is
+    # never Chinese, both are tried already), so detection is skipped. That is 9 of the corpus's
+    # 10 undeclared GBK pages, at 1 ms each.
+    clean_chinese = sum(1 for e, c, _, t in tried if c in _CHINESE and not _too_many_errors(e, t))
+    detected = _detect(data) if clean_chinese != 1 else None
     if detected and all(detected != c for _, c, _, _ in tried):
         text, errors = _decode(data, detected)
         tried.append((errors, detected, "detected", text))
@@ -164,11 +173,10 @@ def decode(data: bytes, content_type: str | None = None) -> Decoded:
     # else (on GBK bytes with two stray bytes the detector answered ptcp154, which decodes
     # them without a single error); then the detector's choice, fewest errors, declaration order.
     order = {c: i for i, (_, c, _, _) in enumerate(tried)}
-    chinese = ("gb18030", "big5hkscs")
     tried.sort(
         key=lambda t: (
             _too_many_errors(t[0], t[3]),
-            t[1] not in chinese,
+            t[1] not in _CHINESE,
             t[1] != detected,
             t[0],
             order[t[1]],

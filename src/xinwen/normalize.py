@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -48,7 +49,8 @@ _GLOSS_RE = re.compile(
 # Spaces that Chinese pages use for indentation and layout: U+3000, NBSP and the like.
 _SPACES_RE = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE_RE = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200d\u2060\ufeff]")
-_HAN_RE = re.compile(r"[\u3400-\u9fff]")
+_COMBINING_MARK_RE = re.compile(r"[\u0300-\u036f]")
+_MARK_RUN_RE = re.compile(r"[A-Za-zü][\u0300-\u036f]+")
 
 # The page counts as traditional when traditional-only characters outnumber simplified-only
 # ones by more than 1.5x: the corpus's own rule for its `lang` field (see its SOURCES.md).
@@ -56,51 +58,154 @@ _HANT_RATIO = 1.5
 
 
 @cache
-def _script_of(char: str) -> int:
-    """+1 for a traditional-only character, -1 for a simplified-only one, 0 for shared ones."""
-    if _T2S.convert(char) != char:
-        return 1
-    if _S2T.convert(char) != char:
-        return -1
-    return 0
+def _script_res() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Character classes of the traditional-only and of the simplified-only characters.
+
+    Over U+3400-U+9FFF, a character is traditional-only if t2s changes it, simplified-only if
+    s2t changes it and t2s does not. Built once, on first use (20 ms), with one OpenCC call per
+    direction over all 27,648 characters joined by newlines (one call per character: 68 ms). No
+    dictionary entry contains a newline, so each character converts alone: on OpenCC 1.4.2 the
+    two ways agree on every character.
+    """
+    chars = [chr(code) for code in range(0x3400, 0xA000)]
+    joined = "\n".join(chars)
+    to_simplified = _T2S.convert(joined).split("\n")
+    to_traditional = _S2T.convert(joined).split("\n")
+    if len(to_simplified) != len(chars) or len(to_traditional) != len(chars):
+        # Never seen; one call per character rather than a misaligned table.
+        to_simplified = [_T2S.convert(c) for c in chars]
+        to_traditional = [_S2T.convert(c) for c in chars]
+    traditional = [c for c, s in zip(chars, to_simplified, strict=True) if s != c]
+    simplified = [
+        c for c, s, t in zip(chars, to_simplified, to_traditional, strict=True) if t != c and s == c
+    ]
+    return re.compile(_char_class(traditional)), re.compile(_char_class(simplified))
+
+
+def _char_class(chars: list[str]) -> str:
+    """A regex character class matching exactly `chars` (in code point order), runs as ranges."""
+    parts: list[str] = []
+    start = end = -2
+    for code in map(ord, chars):
+        if code == end + 1:
+            end = code
+            continue
+        if start >= 0:
+            parts.append(f"{chr(start)}-{chr(end)}" if end > start else chr(start))
+        start = end = code
+    if start >= 0:
+        parts.append(f"{chr(start)}-{chr(end)}" if end > start else chr(start))
+    return "[" + "".join(parts) + "]"  # nothing in U+3400-U+9FFF needs escaping in a class
 
 
 def detect_script(text: str) -> str:
-    """`zh-Hant` if the text is written in traditional characters, else `zh-Hans`."""
-    traditional = simplified = 0
-    for char in set(_HAN_RE.findall(text)):
-        score = _script_of(char)
-        if score > 0:
-            traditional += 1
-        elif score < 0:
-            simplified += 1
+    """`zh-Hant` if the text is written in traditional characters, else `zh-Hans`.
+
+    Each distinct character counts once: traditional-only ones against simplified-only ones.
+    Regex scans find them without making a string of every character, as `set(text)` would:
+    0.55 ms per corpus page with a per-character lookup, 0.16 with sets, 0.03 this way.
+    """
+    traditional_re, simplified_re = _script_res()
+    found = traditional_re.findall(text)
+    if not found:  # the common case: no traditional-only character, so simplified
+        return "zh-Hans"
+    traditional = len(set(found))
+    simplified = len(set(simplified_re.findall(text)))
     return "zh-Hant" if traditional > _HANT_RATIO * simplified else "zh-Hans"
 
 
 def strip_glosses(text: str) -> str:
     """Remove pinyin glosses such as `導(dǎo)` -> `導`, leaving `(GDP)` and `(2024)` alone."""
+    # A gloss needs an opening parenthesis; most paragraphs have none, and two `in` tests are
+    # cheaper than the regex's lookbehind tried at every character.
+    if "(" not in text and "（" not in text:
+        return text
     return _GLOSS_RE.sub("", text)
 
 
 def clean_whitespace(text: str) -> str:
     """Collapse layout spaces and drop invisible characters, line by line."""
     text = _INVISIBLE_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    lines = (_SPACES_RE.sub(" ", line).strip() for line in text.split("\n"))
+    # _SPACES_RE never matches a newline, so one pass over the whole text equals one per line.
+    text = _SPACES_RE.sub(" ", text)
+    if "\n" not in text:  # blocks come from the extractor as single lines
+        return text.strip()
+    lines = (line.strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)
 
 
+@dataclass(frozen=True, slots=True)
+class _Boilerplate:
+    """data/boilerplate.toml, compiled as two alternations.
+
+    Most patterns are anchored at the start (`^原标题[:：]`): `match` tries those at position 0
+    only, where one `search` over all patterns tried every pattern at every position. Same
+    answers, 7x faster on the corpus's paragraphs (0.25 -> 0.04 ms per page).
+    """
+
+    max_length: int
+    at_start: re.Pattern[str]
+    anywhere: re.Pattern[str]
+
+    def matches(self, line: str) -> bool:
+        return len(line) <= self.max_length and (
+            self.at_start.match(line) is not None or self.anywhere.search(line) is not None
+        )
+
+
+def _anchored(pattern: str) -> bool:
+    """True if `pattern` can only match at the start of a line.
+
+    That is, it begins with `^` outside any group and has no top-level `|`. Anything unusual
+    (inline flags such as `(?m)`) counts as not anchored, which is always safe: those patterns
+    are searched for everywhere.
+    """
+    if not pattern.startswith("^"):
+        return False
+    depth = 0
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "[":  # skip the class; a `]` right after `[` or `[^` is a literal
+            index += 2 if pattern.startswith("[^", index) else 1
+            index += 1 if pattern.startswith("]", index) else 0
+            while index < len(pattern) and pattern[index] != "]":
+                index += 2 if pattern[index] == "\\" else 1
+        elif char == "(":
+            if pattern.startswith("(?", index) and not pattern.startswith("(?:", index):
+                return False
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return False
+        index += 1
+    return True
+
+
+def _alternation(patterns: list[str]) -> re.Pattern[str]:
+    # An empty alternation would match everything: "(?!)" matches nothing.
+    return re.compile("|".join(f"(?:{p})" for p in patterns) or "(?!)", re.IGNORECASE)
+
+
 @cache
-def _boilerplate() -> tuple[int, re.Pattern[str]]:
+def _boilerplate() -> _Boilerplate:
     raw = resources.files("xinwen").joinpath("data/boilerplate.toml").read_text("utf-8")
     data = tomllib.loads(raw)
-    pattern = re.compile("|".join(f"(?:{p})" for p in data["patterns"]), re.IGNORECASE)
-    return int(data["max_length"]), pattern
+    patterns: list[str] = data["patterns"]
+    return _Boilerplate(
+        int(data["max_length"]),
+        _alternation([p for p in patterns if _anchored(p)]),
+        _alternation([p for p in patterns if not _anchored(p)]),
+    )
 
 
 def is_boilerplate(line: str) -> bool:
     """True for a line that belongs to the page's furniture, not to the article."""
-    max_length, pattern = _boilerplate()
-    return len(line) <= max_length and pattern.search(line) is not None
+    return _boilerplate().matches(line)
 
 
 def _text(value: str | None, traditional: bool) -> str | None:
@@ -116,11 +221,10 @@ def _compose_marks(text: str) -> str:
     """Compose combining tone marks so glosses typed either way look the same."""
     # NFC would also fold CJK compatibility ideographs (U+F900...), changing real text; only
     # Latin letters with combining marks need composing here.
-    if not any("\u0300" <= c <= "\u036f" for c in text):
+    # A regex search finds "no mark" in C: 0.22 -> 0.02 ms per corpus page against a generator.
+    if _COMBINING_MARK_RE.search(text) is None:
         return text
-    return re.sub(
-        r"[A-Za-zü][\u0300-\u036f]+", lambda m: unicodedata.normalize("NFC", m.group()), text
-    )
+    return _MARK_RUN_RE.sub(lambda m: unicodedata.normalize("NFC", m.group()), text)
 
 
 def _sections(blocks: list[Block], traditional: bool) -> list[Section]:
@@ -133,11 +237,12 @@ def _sections(blocks: list[Block], traditional: bool) -> list[Section]:
         if heading is not None or paragraphs:
             sections.append(Section(heading=heading, level=level, text="\n".join(paragraphs)))
 
+    furniture = _boilerplate().matches
     for block in blocks:
         text = _text(block.text, traditional)
         if not text:
             continue
-        lines = [line for line in text.split("\n") if not is_boilerplate(line)]
+        lines = [line for line in text.split("\n") if not furniture(line)]
         if not lines:
             continue
         if block.heading_level:
