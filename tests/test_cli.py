@@ -47,7 +47,7 @@ def test_parse_prints_utf8_json():
         "url", "site", "title", "category", "published_at", "author", "source",
         "lang_original", "sections", "body",
     }  # fmt: skip
-    assert record["sections"][0].keys() == {"heading", "level", "text"}
+    assert record["sections"][0].keys() == {"heading", "level", "text", "page"}
 
 
 def test_parse_reads_stdin():

@@ -92,10 +92,13 @@ def test_version_1_database_is_upgraded_in_place(db_path: Path):
     with sqlite3.connect(db_path) as connection:
         for column in v2_columns:
             connection.execute(f"ALTER TABLE article DROP COLUMN {column}")
+        connection.execute("ALTER TABLE section DROP COLUMN page")
         connection.execute("DELETE FROM schema_version WHERE version > 1")
     with Archive(db_path) as archive:
         (row,) = archive.query("SELECT * FROM article")
+        pages = [r["page"] for r in archive.query("SELECT page FROM section")]
         versions = [r["version"] for r in archive.query("SELECT version FROM schema_version")]
     assert row["url"] == url and row["title"] == "旧库文章"
     assert set(v2_columns) <= set(row)
-    assert versions == [1, 2]
+    assert pages == [1]  # existing sections get the default page
+    assert versions == list(range(1, SCHEMA_VERSION + 1))

@@ -21,6 +21,7 @@ class Section(BaseModel):
     heading: str | None
     level: int  # 0 for text before the first heading; 1 for 一、/h2, 2 for 1.1/h3, 3 for 2.3.1/h4
     text: str
+    page: int = 1  # the part of a multi-page article it is on (since record version 3)
 
 
 class Article(BaseModel):
@@ -83,6 +84,7 @@ class Block:
 
     text: str
     heading_level: int = 0  # 0 for a paragraph
+    page: int = 1  # the part of a multi-page article it came from
 
 
 @dataclass(slots=True)
@@ -93,9 +95,14 @@ class Extracted:
     title: str | None = None
     category: str | None = None
     published_at: str | None = None
+    published_precision: str | None = None  # day, minute, second, ...: what the page showed
+    published_raw: str | None = None  # the date text as found
     author: str | None = None
     source: str | None = None
+    editor: str | None = None
     blocks: list[Block] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     is_article: bool = False  # False for listings, indexes and pages without a body
+    next_page: str | None = None  # URL of the next part of a multi-page article
+    truncated: bool = False  # the body was cut at parse.generic.MAX_BODY characters
     extracted_by: dict[str, str] = field(default_factory=dict)

@@ -231,11 +231,13 @@ def _sections(blocks: list[Block], traditional: bool) -> list[Section]:
     sections: list[Section] = []
     heading: str | None = None
     level = 0
+    page = 1
     paragraphs: list[str] = []
 
     def close() -> None:
         if heading is not None or paragraphs:
-            sections.append(Section(heading=heading, level=level, text="\n".join(paragraphs)))
+            text = "\n".join(paragraphs)
+            sections.append(Section(heading=heading, level=level, text=text, page=page))
 
     furniture = _boilerplate().matches
     for block in blocks:
@@ -245,6 +247,10 @@ def _sections(blocks: list[Block], traditional: bool) -> list[Section]:
         lines = [line for line in text.split("\n") if not furniture(line)]
         if not lines:
             continue
+        if block.page != page:
+            # A section never spans two parts of a multi-page article: the boundary is kept.
+            close()
+            heading, level, page, paragraphs = None, 0, block.page, []
         if block.heading_level:
             close()
             heading, level, paragraphs = " ".join(lines), block.heading_level, []
@@ -279,6 +285,9 @@ def normalize(extracted: Extracted, decoded: Decoded, *, url: str, site: str) ->
         published_at=extracted.published_at,
         author=_text(extracted.author, traditional),
         source=_text(extracted.source, traditional),
+        editor=_text(extracted.editor, traditional),
+        published_precision=extracted.published_precision,
+        published_raw=extracted.published_raw,
         lang_original=lang,
         sections=sections,
         body=body_text(sections),

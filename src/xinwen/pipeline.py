@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -38,24 +38,44 @@ def _site(url: str | None, rule: SiteRule | None) -> str:
     return urls.host_of(url) if url else ""
 
 
-def _process(
+def _parse(
     data: bytes | str,
     url: str | None,
     rules: Sequence[SiteRule],
     content_type: str | None,
     trace: Trace | None = None,
     fetched_at: datetime | None = None,
-) -> tuple[Decoded, Extracted, Article]:
+) -> tuple[SiteRule | None, Decoded, Extracted]:
     rule = rule_for(urls.host_of(url), rules) if url else None
     decoded = _decode(data, content_type)
     try:
         extracted = parse.extract(decoded.text, url, rule, trace, fetched_at)
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ExtractError(f"cannot parse the page: {exc}", url=url) from exc
+    return rule, decoded, extracted
+
+
+def _finish(
+    extracted: Extracted, decoded: Decoded, url: str | None, rule: SiteRule | None
+) -> Article:
     article = normalize.normalize(
         extracted, decoded, url=urls.canonical_url(url) if url else "", site=_site(url, rule)
     )
-    return decoded, extracted, quality.assess(article, decoded)
+    article = quality.assess(article, decoded)
+    if extracted.truncated:
+        article = article.model_copy(update={"flags": [*article.flags, "body_truncated"]})
+    return article
+
+
+def _process(
+    data: bytes | str,
+    url: str | None,
+    rules: Sequence[SiteRule],
+    content_type: str | None,
+    trace: Trace | None = None,
+) -> tuple[Decoded, Extracted, Article]:
+    rule, decoded, extracted = _parse(data, url, rules, content_type, trace)
+    return decoded, extracted, _finish(extracted, decoded, url, rule)
 
 
 def extract(
@@ -178,47 +198,44 @@ async def crawl_async(
     if max_pages < 1:
         raise ConfigError("max_pages must be at least 1")
     settings = settings or FetchSettings()
-    hosts = {urls.host_of(u) for u in starts}
-    seen: set[str] = set(starts)
-    queue: asyncio.Queue[str] = asyncio.Queue()
-    for url in starts:
-        queue.put_nowait(url)
-    stats = RunStats()
+    run = _Crawl(archive, rules, starts, on_page)
     began = time.monotonic()
-    budget = max_pages
-
-    async def handle(fetcher: Fetcher, url: str) -> None:
-        try:
-            page = await fetcher.fetch(url)
-        except ArchiveError as exc:
-            status = getattr(exc, "status", None)
-            archive.save_failure(url, kind=exc.kind, message=str(exc), http_status=status)
-            stats.failures[exc.kind] += 1
-            _report(url, "failed")
-            return
-        stats.fetched += 1
-        outcome = _store(archive, page, rules, queue, hosts, seen, stats)
-        _report(url, outcome)
-
-    def _report(url: str, outcome: str) -> None:
-        if on_page is not None:
-            on_page(url, outcome)
-
-    async def worker(fetcher: Fetcher) -> None:
-        nonlocal budget
-        while True:
-            url = await queue.get()
-            try:
-                if budget > 0:
-                    budget -= 1
-                    await handle(fetcher, url)
-            finally:
-                queue.task_done()
-
     async with Fetcher(settings, transport=transport) as fetcher:
-        workers = [asyncio.create_task(worker(fetcher)) for _ in range(settings.concurrency)]
+        await run.go(fetcher, settings.concurrency, max_pages)
+    run.stats.elapsed = time.monotonic() - began
+    return run.stats
+
+
+# The most parts of one multi-page article that are fetched and stitched together.
+MAX_PARTS = 20
+
+
+class _Crawl:
+    """The state of one crawl: the queue, what was seen, the counts."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        rules: Sequence[SiteRule],
+        starts: list[str],
+        on_page: Callable[[str, str], None] | None,
+    ) -> None:
+        self.archive = archive
+        self.rules = rules
+        self.hosts = {urls.host_of(u) for u in starts}
+        self.seen: set[str] = set(starts)
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+        for url in starts:
+            self.queue.put_nowait(url)
+        self.on_page = on_page
+        self.stats = RunStats()
+        self.budget = 0
+
+    async def go(self, fetcher: Fetcher, concurrency: int, max_pages: int) -> None:
+        self.budget = max_pages
+        workers = [asyncio.create_task(self._worker(fetcher)) for _ in range(concurrency)]
         try:
-            joined = asyncio.create_task(queue.join())
+            joined = asyncio.create_task(self.queue.join())
             # A worker that dies (a storage error) must end the run, not leave join() waiting.
             done, _ = await asyncio.wait([joined, *workers], return_when=asyncio.FIRST_COMPLETED)
             for task in done:
@@ -228,34 +245,94 @@ async def crawl_async(
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-    stats.elapsed = time.monotonic() - began
-    return stats
 
+    async def _worker(self, fetcher: Fetcher) -> None:
+        while True:
+            url = await self.queue.get()
+            try:
+                if self.budget > 0:
+                    self.budget -= 1
+                    outcome = await self._handle(fetcher, url)
+                    if self.on_page is not None:
+                        self.on_page(url, outcome)
+            finally:
+                self.queue.task_done()
 
-def _store(
-    archive: Archive,
-    page: Page,
-    rules: Sequence[SiteRule],
-    queue: asyncio.Queue[str],
-    hosts: set[str],
-    seen: set[str],
-    stats: RunStats,
-) -> str:
-    content_type = page.content_type
-    if content_type and not content_type.lower().startswith(_HTML_TYPES):
-        outcome = archive.save_page(page, None, None)
-        stats.outcomes[outcome] += 1
+    async def _fetch(self, fetcher: Fetcher, url: str) -> Page | None:
+        try:
+            page = await fetcher.fetch(url)
+        except ArchiveError as exc:
+            status = getattr(exc, "status", None)
+            self.archive.save_failure(url, kind=exc.kind, message=str(exc), http_status=status)
+            self.stats.failures[exc.kind] += 1
+            return None
+        self.stats.fetched += 1
+        return page
+
+    async def _handle(self, fetcher: Fetcher, url: str) -> str:
+        page = await self._fetch(fetcher, url)
+        if page is None:
+            return "failed"
+        content_type = page.content_type
+        if content_type and not content_type.lower().startswith(_HTML_TYPES):
+            return self._count(self.archive.save_page(page, None, None))
+        try:
+            rule, decoded, extracted = _parse(
+                page.content, page.final_url, self.rules, content_type, fetched_at=page.fetched_at
+            )
+        except ExtractError as exc:
+            self.archive.save_failure(
+                page.url, kind=exc.kind, message=str(exc), http_status=page.status
+            )
+            self.stats.failures[exc.kind] += 1
+            return "failed"
+        for link in discover.follow(extracted.links, self.hosts, self.seen):
+            self.queue.put_nowait(link)
+        if not extracted.is_article:
+            return self._count(self.archive.save_page(page, decoded, None))
+        parts, complete = await self._parts(fetcher, extracted, content_type)
+        article = _finish(extracted, decoded, page.final_url, rule)
+        if not complete:
+            article = article.model_copy(update={"flags": [*article.flags, "pages_missing"]})
+        outcome = self._count(self.archive.save_page(page, decoded, article))
+        for part, part_decoded in parts:
+            self.archive.save_page(part, part_decoded, None, outcome="part")
         return outcome
-    try:
-        decoded, extracted, article = _process(
-            page.content, page.final_url, rules, content_type, fetched_at=page.fetched_at
-        )
-    except ExtractError as exc:
-        archive.save_failure(page.url, kind=exc.kind, message=str(exc), http_status=page.status)
-        stats.failures[exc.kind] += 1
-        return "failed"
-    for url in discover.follow(extracted.links, hosts, seen):
-        queue.put_nowait(url)
-    outcome = archive.save_page(page, decoded, article if extracted.is_article else None)
-    stats.outcomes[outcome] += 1
-    return outcome
+
+    async def _parts(
+        self, fetcher: Fetcher, first: Extracted, content_type: str | None
+    ) -> tuple[list[tuple[Page, Decoded]], bool]:
+        """Fetch the further parts of a multi-page article into `first.blocks`.
+
+        Returns the part pages (to archive their raw bytes) and whether every part came.
+        """
+        parts: list[tuple[Page, Decoded]] = []
+        visited = {urls.canonical_url(first.url or "")}
+        next_url = first.next_page
+        while next_url and len(parts) < MAX_PARTS - 1:
+            canonical = urls.canonical_url(next_url)
+            if canonical in visited:
+                break
+            visited.add(canonical)
+            self.seen.add(canonical)  # a part is never crawled as an article of its own
+            page = await self._fetch(fetcher, next_url)
+            if page is None:
+                return parts, False
+            try:
+                _, decoded, extracted = _parse(
+                    page.content, page.final_url, self.rules, page.content_type or content_type,
+                    fetched_at=page.fetched_at,
+                )  # fmt: skip
+            except ExtractError as exc:
+                self.archive.save_failure(page.url, kind=exc.kind, message=str(exc))
+                self.stats.failures[exc.kind] += 1
+                return parts, False
+            number = len(parts) + 2
+            first.blocks.extend(replace(block, page=number) for block in extracted.blocks)
+            parts.append((page, decoded))
+            next_url = extracted.next_page
+        return parts, True
+
+    def _count(self, outcome: str) -> str:
+        self.stats.outcomes[outcome] += 1
+        return outcome

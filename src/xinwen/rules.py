@@ -71,6 +71,7 @@ class ExtractRules(_Strict):
     published_at: SelectorList = []
     author: SelectorList = []
     source: SelectorList = []
+    editor: SelectorList = []
     body: str | None = None  # the element holding the article text
     drop: list[str] = []  # elements removed from the body before its text is taken
 

@@ -31,6 +31,10 @@ class _Handler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Keep the demo's output to the crawl summary."""
 
+    def list_directory(self, path: Any) -> None:
+        """A folder without an index.html is a 404, as on a real site (no generated listings)."""
+        self.send_error(404, "Not Found")
+
 
 @contextmanager
 def serve(port: int = 0, root: Path = SITE) -> Iterator[str]:

@@ -336,7 +336,8 @@ def score(
             continue
         density = item.links / item.text if item.text else 1.0
         value = item.score * (1.0 - density) * _hint(item.node) * _placement(item, title_run)
-        ranked.append((value, index))
+        if value > 0:
+            ranked.append((value, index))
     if not ranked:
         return None
     top_value, top = max(ranked)
@@ -384,10 +385,19 @@ def _contains(outer: Stats, inner: Stats) -> bool:
 _Line = list[str]
 
 
+# No news article is longer than this many characters; beyond it the page is hostile or broken
+# (a 10 MB text node took 4 s to normalize) and the body is cut, with a flag.
+MAX_BODY = 500_000
+
+
 def blocks_of(root: LexborNode, measured: Measured, title: str | None) -> list[Block]:
-    """Paragraphs and headings under `root`, in order, skipping link lists and furniture."""
+    """Paragraphs and headings under `root`, in order, skipping link lists and furniture.
+
+    At most `MAX_BODY` characters are taken.
+    """
     out: list[Block] = []
     parts: list[str] = []
+    budget = MAX_BODY
     bold: list[int] = [0, 0]  # characters in <strong>/<b> on the current line, all characters
 
     def flush(level: int = 0) -> None:
@@ -411,7 +421,11 @@ def blocks_of(root: LexborNode, measured: Measured, title: str | None) -> list[B
             continue
         tag = node.tag
         if tag == "-text":
-            content = node.text_content or ""
+            content = (node.text_content or "")[:budget]
+            budget -= len(content)
+            if budget <= 0:
+                parts.append(content)
+                break
             parts.append(content)
             size = len(content.strip())
             bold[1] += size

@@ -150,21 +150,28 @@ class Archive:
                     level=section.level,
                     heading=section.heading,
                     text=section.text,
+                    page=section.page,
                 )
             )
         return outcome
 
-    def save_page(self, page: Page, decoded: Decoded | None, article: Article | None) -> str:
+    def save_page(
+        self,
+        page: Page,
+        decoded: Decoded | None,
+        article: Article | None,
+        *,
+        outcome: str = "not_article",
+    ) -> str:
         """Store one fetched page: its raw capture, its article if it is one, and a fetch row.
 
-        Returns the outcome written to the fetch log: `new`, `updated`, `unchanged` or
-        `not_article`. All of it is one transaction.
+        Returns the outcome written to the fetch log: `new`, `updated` or `unchanged` for an
+        article, else the `outcome` given (`not_article`, or `part` for a later part of a
+        multi-page article). All of it is one transaction.
         """
         with self._errors(), Session(self.engine) as session, session.begin():
             capture = self._capture(session, page, decoded)
-            if article is None:
-                outcome = "not_article"
-            else:
+            if article is not None:
                 outcome = self._upsert(session, article, page.fetched_at, capture)
             session.add(
                 FetchRow(

@@ -43,6 +43,7 @@ MIGRATIONS: list[Migration] = [
             ],
         ),
     ),
+    (3, "section: page", _add_columns("section", [("page", "INTEGER NOT NULL DEFAULT 1")])),
 ]
 LATEST = max(version for version, _, _ in MIGRATIONS)
 

@@ -8,7 +8,7 @@ from sqlalchemy import Column, ForeignKey, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
 # Bumped by every migration; stored in SQLite's `PRAGMA user_version`.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class ArticleRow(SQLModel, table=True):
@@ -54,6 +54,7 @@ class SectionRow(SQLModel, table=True):
     level: int
     heading: str | None = None
     text: str
+    page: int = 1  # since schema 3: the part of a multi-page article the section is on
 
 
 class PayloadRow(SQLModel, table=True):
