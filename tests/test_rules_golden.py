@@ -46,7 +46,7 @@ def test_listing_pages_are_not_articles(manifest: dict[str, Any]):
     for listing in manifest["listing"]:
         path = listing["path"].lstrip("/") + "index.html"
         html = decode((demo.SITE / path).read_bytes()).text
-        extracted = parse_extract(html, "http://127.0.0.1" + listing["path"])
+        extracted = parse_extract(html, "http://127.0.0.1" + listing["path"], links=True)
         assert not extracted.is_article, path
         linked = {link.removeprefix("http://127.0.0.1") for link in extracted.links}
         assert set(listing["articles"]) <= linked

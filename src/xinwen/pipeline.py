@@ -45,11 +45,12 @@ def _parse(
     content_type: str | None,
     trace: Trace | None = None,
     fetched_at: datetime | None = None,
+    links: bool = False,
 ) -> tuple[SiteRule | None, Decoded, Extracted]:
     rule = rule_for(urls.host_of(url), rules) if url else None
     decoded = _decode(data, content_type)
     try:
-        extracted = parse.extract(decoded.text, url, rule, trace, fetched_at)
+        extracted = parse.extract(decoded.text, url, rule, trace, fetched_at, links=links)
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ExtractError(f"cannot parse the page: {exc}", url=url) from exc
     return rule, decoded, extracted
@@ -278,8 +279,9 @@ class _Crawl:
             return self._count(self.archive.save_page(page, None, None))
         try:
             rule, decoded, extracted = _parse(
-                page.content, page.final_url, self.rules, content_type, fetched_at=page.fetched_at
-            )
+                page.content, page.final_url, self.rules, content_type,
+                fetched_at=page.fetched_at, links=True,
+            )  # fmt: skip
         except ExtractError as exc:
             self.archive.save_failure(
                 page.url, kind=exc.kind, message=str(exc), http_status=page.status

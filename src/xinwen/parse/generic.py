@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Iterator
 from datetime import timezone
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from urllib.parse import urljoin
 
@@ -282,9 +282,19 @@ def find_date(
 # --- body ----------------------------------------------------------------------------------
 
 
+def _names(node: LexborNode) -> str:
+    # node.attrs reads two attributes; node.attributes would build the whole dict.
+    attrs = node.attrs
+    return f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+
+
 def _hint(node: LexborNode) -> float:
-    attrs = node.attributes
-    names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
+    return _hint_of(_names(node))
+
+
+# A page repeats its class names: 223,000 elements of the corpus carry 17,030 distinct ones.
+@lru_cache(maxsize=4096)
+def _hint_of(names: str) -> float:
     if not names.strip():
         return 1.0
     weight = 1.0
@@ -464,8 +474,7 @@ _COMMENTS = re.compile(r"comment|feedback|reply|respond|discuss|pinglun|liuyan|è
 def _is_furniture(item: Stats) -> bool:
     if item.text == 0:
         return False
-    attrs = item.node.attributes
-    if _COMMENTS.search(f"{attrs.get('class') or ''} {attrs.get('id') or ''}"):
+    if _COMMENTS.search(_names(item.node)):
         return True
     density = item.links / item.text
     if density > 0.5 and item.text >= 8:

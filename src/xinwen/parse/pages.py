@@ -28,6 +28,19 @@ def _stem(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc.lower(), path, query, ""))
 
 
+def continuations(url: str, candidates: list[str]) -> set[str]:
+    """The candidates that are other parts of the article at `url` (one stem computed)."""
+    own, host = _stem(url), urlsplit(url).netloc.lower()
+    found = set()
+    for candidate in candidates:
+        # Most links of a page lead to other hosts or paths: rejected before parsing the URL.
+        if host not in candidate.lower() or candidate.split("#")[0] == url.split("#")[0]:
+            continue
+        if _stem(candidate) == own:
+            found.add(candidate)
+    return found
+
+
 def is_continuation(url: str, candidate: str) -> bool:
     """True if `candidate` is another part of the article at `url`.
 
