@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -196,6 +197,63 @@ def demo(
         )
     where = db if "://" in db else str(Path(db).resolve())
     typer.echo(f'\nStored in {where}. Try:\n  sqlite3 {db} "SELECT title FROM article"')
+
+
+@app.command()
+def history(
+    url: Annotated[str, typer.Argument(help="The article's URL, as stored.")],
+    db: DbOption = "xinwen.db",
+) -> None:
+    """Show the stored versions of one article and what changed between them."""
+    import difflib
+
+    from .store import Archive
+    from .urls import canonical_url
+
+    try:
+        with Archive(db, must_exist=True) as archive:
+            versions = archive.history(canonical_url(url))
+    except ArchiveError as exc:
+        raise _fail(exc) from None
+    if not versions:
+        typer.echo(f"xinwen: error: no article stored for {url}", err=True)
+        raise typer.Exit(EXIT_FAILED)
+    for number, version in enumerate(versions, 1):
+        until = version["until"] or "now"
+        note = f", replaced by a {version['reason']}" if version["reason"] else ""
+        typer.echo(
+            f"version {number}: {version['since']} .. {until}{note}"
+            f"  [{version['content_hash'][:12]}] {version['title']}"
+        )
+    if versions[-1].get("gone_at"):
+        typer.echo(f"gone from the site since {versions[-1]['gone_at']}")
+    for number, (old, new) in enumerate(itertools.pairwise(versions), 1):
+        typer.echo(f"\n--- version {number} -> {number + 1}")
+        before = [f"# {old['title']}", *old["body"].splitlines()]
+        after = [f"# {new['title']}", *new["body"].splitlines()]
+        for line in difflib.unified_diff(before, after, lineterm="", n=1):
+            if not line.startswith(("---", "+++")):
+                typer.echo(line)
+
+
+@app.command()
+def reparse(
+    db: DbOption = "xinwen.db",
+    site: Annotated[str | None, typer.Option(help="Only this site (rule id or host).")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles published on or after this date (ISO).")
+    ] = None,
+    rules: RulesOption = None,
+) -> None:
+    """Rebuild stored articles from their raw captures with the current parser (no network)."""
+    from .pipeline import reparse as reparse_archive
+    from .rules import load_rules
+
+    try:
+        stats = reparse_archive(db, site=site, since=since, rules=load_rules(rules or []))
+    except ArchiveError as exc:
+        raise _fail(exc) from None
+    typer.echo(stats.summary())
 
 
 def main() -> None:

@@ -22,11 +22,19 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from ..errors import StoreError
+from ..errors import ConfigError, StoreError
 from ..models import Article, Decoded, Page
 from . import migrations
 from .engine import database_url, make_engine
-from .tables import SCHEMA_VERSION, ArticleRow, CaptureRow, FetchRow, PayloadRow, SectionRow
+from .tables import (
+    SCHEMA_VERSION,
+    ArticleRow,
+    CaptureRow,
+    FetchRow,
+    PayloadRow,
+    RevisionRow,
+    SectionRow,
+)
 
 __all__ = ["Archive", "database_url"]
 
@@ -46,9 +54,14 @@ class Archive:
     >>> archive = Archive("xinwen.db")   # or "postgresql+psycopg://..."   # doctest: +SKIP
     """
 
-    def __init__(self, db: str | Path) -> None:
+    def __init__(self, db: str | Path, *, must_exist: bool = False) -> None:
         self.url = database_url(db)
         self._label = _redact(self.url)
+        if must_exist and self.url.startswith("sqlite:///"):
+            path = Path(self.url.removeprefix("sqlite:///"))
+            if not path.is_file():
+                # Reading commands must not leave an empty archive behind a typo.
+                raise ConfigError(f"no archive at {path}")
         self._compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
         with self._errors():
             self.engine = make_engine(self.url)
@@ -104,15 +117,25 @@ class Archive:
         assert capture.id is not None
         return capture.id
 
-    def _upsert(self, session: Session, article: Article, at: datetime, capture: int) -> str:
+    def _upsert(
+        self,
+        session: Session,
+        article: Article,
+        at: datetime,
+        capture: int,
+        reason: str = "refetch",
+    ) -> str:
         digest = _article_hash(article)
         query = select(ArticleRow).where(ArticleRow.url == article.url)  # type: ignore[arg-type]
         row = session.execute(query).scalars().first()
         if row is not None:
-            row.last_fetched_at = at
-            row.capture_id = capture
+            if reason == "refetch":
+                row.last_fetched_at = at
+                row.gone_at = None  # it answered again
             if row.content_hash == digest:
                 return "unchanged"
+            self._keep_revision(session, row, at, reason)
+            row.capture_id = capture
             session.execute(delete(SectionRow).where(SectionRow.article_id == row.id))
             outcome = "updated"
         else:
@@ -154,6 +177,34 @@ class Archive:
                 )
             )
         return outcome
+
+    def _keep_revision(self, session: Session, row: ArticleRow, at: datetime, reason: str) -> None:
+        assert row.id is not None
+        query = (
+            select(SectionRow)
+            .where(SectionRow.article_id == row.id)  # type: ignore[arg-type]
+            .order_by(SectionRow.position)  # type: ignore[arg-type]
+        )
+        sections = [
+            {"heading": s.heading, "level": s.level, "text": s.text, "page": s.page}
+            for s in session.execute(query).scalars()
+        ]
+        record = {name: getattr(row, name) for name in (*_COPIED, "url", "lang_original", "body")}
+        record["sections"] = sections
+        record["flags"] = json.loads(row.flags or "[]")
+        session.add(
+            RevisionRow(
+                article_id=row.id,
+                content_hash=row.content_hash,
+                title=row.title,
+                published_at=row.published_at,
+                body=row.body,
+                record=json.dumps(record, ensure_ascii=False),
+                capture_id=row.capture_id,
+                superseded_at=at,
+                reason=reason,
+            )
+        )
 
     def save_page(
         self,
@@ -208,6 +259,99 @@ class Archive:
                     elapsed_ms=elapsed_ms,
                 )
             )
+
+    def mark_gone(self, url: str, at: datetime) -> bool:
+        """Record that the site no longer serves an archived article (404/410); keeps the article.
+
+        Returns False when no article is stored under `url`.
+        """
+        with self._errors(), Session(self.engine) as session, session.begin():
+            query = select(ArticleRow).where(ArticleRow.url == url)  # type: ignore[arg-type]
+            row = session.execute(query).scalars().first()
+            if row is None:
+                return False
+            if row.gone_at is None:
+                row.gone_at = at
+            return True
+
+    def history(self, url: str) -> list[dict[str, Any]]:
+        """The versions of one article, oldest first; the last is the current one.
+
+        Each has `title`, `published_at`, `body`, `content_hash`, `since` (when it was first
+        stored), `until` (when the next version replaced it; None for the current one) and
+        `reason` (what replaced it: refetch or reparse).
+        """
+        with self._errors(), Session(self.engine) as session:
+            query = select(ArticleRow).where(ArticleRow.url == url)  # type: ignore[arg-type]
+            row = session.execute(query).scalars().first()
+            if row is None:
+                return []
+            revisions = session.execute(
+                select(RevisionRow).where(RevisionRow.article_id == row.id).order_by(RevisionRow.id)  # type: ignore[arg-type]
+            ).scalars()
+            versions: list[dict[str, Any]] = []
+            since = row.first_seen_at
+            for old in revisions:
+                versions.append(
+                    {"title": old.title, "published_at": old.published_at, "body": old.body,
+                     "content_hash": old.content_hash, "since": since,
+                     "until": old.superseded_at, "reason": old.reason}
+                )  # fmt: skip
+                since = old.superseded_at
+            versions.append(
+                {"title": row.title, "published_at": row.published_at, "body": row.body,
+                 "content_hash": row.content_hash, "since": since, "until": None,
+                 "reason": None, "gone_at": row.gone_at}
+            )  # fmt: skip
+        return versions
+
+    def stored_articles(
+        self, site: str | None = None, since: str | None = None
+    ) -> list[tuple[str, int]]:
+        """(url, capture id) of the stored articles, for reparsing.
+
+        `since` keeps articles published on or after it (ISO text, compared as text).
+        """
+        sql = "SELECT url, capture_id FROM article WHERE capture_id IS NOT NULL"
+        params: dict[str, Any] = {}
+        if site is not None:
+            sql += " AND site = :site"
+            params["site"] = site
+        if since is not None:
+            sql += " AND published_at >= :since"
+            params["since"] = since
+        rows = self.query(sql + " ORDER BY id", params)
+        return [(row["url"], int(row["capture_id"])) for row in rows]
+
+    def capture_page(self, capture_id: int) -> Page:
+        """A stored capture as the `Page` it was fetched as (raw bytes included)."""
+        with self._errors(), Session(self.engine) as session:
+            row = session.get(CaptureRow, capture_id)
+        if row is None:
+            raise StoreError(f"no capture {capture_id}", url=self._label)
+        return Page(
+            url=row.url,
+            final_url=row.final_url,
+            status=row.http_status,
+            headers=json.loads(row.headers),
+            content=self.payload(row.payload_sha256),
+            fetched_at=row.fetched_at.replace(tzinfo=UTC) if row.fetched_at.tzinfo is None
+            else row.fetched_at,
+        )  # fmt: skip
+
+    def latest_capture(self, url: str) -> int | None:
+        """The id of the newest capture of `url` (as requested or after redirects)."""
+        rows = self.query(
+            "SELECT id FROM capture WHERE url = :u OR final_url = :u ORDER BY id DESC LIMIT 1",
+            {"u": url},
+        )
+        return int(rows[0]["id"]) if rows else None
+
+    def save_reparsed(self, article: Article, capture_id: int, at: datetime) -> str:
+        """Store an article rebuilt from its stored capture: `updated` (the previous version is
+        kept as a revision) or `unchanged`."""
+        with self._errors(), Session(self.engine) as session, session.begin():
+            return self._upsert(session, article, at, capture_id, reason="reparse")
 
     def payload(self, sha256: str) -> bytes:
         """The raw bytes of a stored payload."""

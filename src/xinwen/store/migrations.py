@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlmodel import SQLModel
 
+from .tables import RevisionRow
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 
 
@@ -25,6 +27,12 @@ def _add_columns(table: str, columns: list[tuple[str, str]]) -> Callable[[Connec
                 connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
 
     return apply
+
+
+def _revisions(connection: Connection) -> None:
+    _add_columns("article", [("gone_at", "TIMESTAMP")])(connection)
+    # Created from the model, so the DDL matches a new archive's exactly.
+    RevisionRow.__table__.create(connection, checkfirst=True)  # type: ignore[attr-defined]
 
 
 MIGRATIONS: list[Migration] = [
@@ -44,6 +52,7 @@ MIGRATIONS: list[Migration] = [
         ),
     ),
     (3, "section: page", _add_columns("section", [("page", "INTEGER NOT NULL DEFAULT 1")])),
+    (4, "article: gone_at; table article_revision", _revisions),
 ]
 LATEST = max(version for version, _, _ in MIGRATIONS)
 

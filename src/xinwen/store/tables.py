@@ -8,7 +8,7 @@ from sqlalchemy import Column, ForeignKey, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
 # Bumped by every migration; stored in SQLite's `PRAGMA user_version`.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class ArticleRow(SQLModel, table=True):
@@ -39,6 +39,26 @@ class ArticleRow(SQLModel, table=True):
     first_seen_at: datetime
     last_fetched_at: datetime
     capture_id: int | None = Field(default=None, foreign_key="capture.id")
+    gone_at: datetime | None = None  # since schema 4: the site answered 404/410 for it
+
+
+class RevisionRow(SQLModel, table=True):
+    """A previous version of an article, kept when a re-fetch or a reparse changed it."""
+
+    __tablename__ = "article_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("article.id", ondelete="CASCADE"), index=True)
+    )
+    content_hash: str
+    title: str | None = None
+    published_at: str | None = None
+    body: str
+    record: str  # JSON: the whole record of that version, sections included
+    capture_id: int | None = Field(default=None, foreign_key="capture.id")
+    superseded_at: datetime  # when the next version replaced it
+    reason: str  # refetch (the page changed) or reparse (the parser changed)
 
 
 class SectionRow(SQLModel, table=True):
