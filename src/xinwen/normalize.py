@@ -208,10 +208,17 @@ def is_boilerplate(line: str) -> bool:
     return _boilerplate().matches(line)
 
 
+# Icon-font glyphs at the ends of a short field (Sina's book pages end titles with U+E004). Only
+# the ends: old GB pages map rare Han characters into this range inside running text.
+_PRIVATE_ENDS = re.compile(r"^[\ue000-\uf8ff\s]+|[\ue000-\uf8ff\s]+$")
+
+
 def _text(value: str | None, traditional: bool) -> str | None:
     if value is None:
         return None
     value = clean_whitespace(strip_glosses(_compose_marks(value)))
+    if "\n" not in value:
+        value = _PRIVATE_ENDS.sub("", value)
     if traditional:
         value = _T2S.convert(value)
     return value or None

@@ -120,15 +120,19 @@ def _segments(title: str) -> list[str]:
     return [p.strip() for p in _TITLE_SPLIT.split(title) if p and p.strip()]
 
 
+# Page-number tails of forum and archive titles: "(页 1)", "（第2页）".
+_PAGE_TAIL = re.compile(r"\s*[(（]\s*(?:页\s*\d{1,3}|第\s*\d{1,3}\s*页)\s*[)）]\s*$")
+
+
 def strip_site_name(title: str) -> str:
     """`标题_频道_网站名`, `标题 | 网站名`, `标题-网站名`, `网站名 » 标题` -> `标题`.
 
     The headline is the longest segment: site and channel names are short. The first segment
     wins ties and near-ties, since most Chinese sites put the headline first.
     """
-    parts = _segments(title)
+    parts = [_PAGE_TAIL.sub("", part) for part in _segments(title)]
     if len(parts) <= 1:
-        return title.strip()
+        return _PAGE_TAIL.sub("", title.strip())
     longest = max(len(p) for p in parts)
     if len(parts[0]) >= 0.6 * longest:
         return parts[0]
