@@ -511,3 +511,50 @@ def test_relative_date_without_a_fetch_time_is_not_guessed():
     article = extract(_relative_page().encode(), url="https://news.example.com/a.html")
     assert article.published_at is None
     assert "date_missing" in article.flags
+
+
+# --- US order and English month names (ASP defaults, blog templates) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("发布日期： 7/5/2005 9:23:57 PM", "2005-07-05T21:23:57+08:00"),
+        ("发布日期：9/17/2004 5:54:13 AM", "2004-09-17T05:54:13+08:00"),
+        ("Saturday, September 10th, 2005 10:56 am", "2005-09-10T10:56:00+08:00"),
+        ("Dec 28 Sat 2013 00:28", "2013-12-28T00:28:00+08:00"),
+        ("Thursday, July 28, 2011", "2011-07-28"),
+        ("posted 12/25/2019", "2019-12-25"),
+    ],
+)
+def test_latin_dates(text: str, iso: str):
+    found = parse_date(text, now=NOW)
+    assert found is not None
+    assert found.iso == iso
+
+
+@pytest.mark.parametrize("text", ["1/2/3", "13/25/2019", "Decimal 28 2013", "2/30/2024"])
+def test_latin_non_dates(text: str):
+    assert parse_date(text, now=NOW) is None
+
+
+def test_yearless_date_takes_its_year_from_an_anchor():
+    from datetime import date
+
+    found = parse_date("发布时间：10-08 12:00", now=NOW, anchor=date(2019, 10, 8))
+    assert found is not None
+    assert found.iso == "2019-10-08T12:00:00+08:00"
+    assert found.anchored
+
+
+def test_metadata_update_time_anchors_a_yearless_visible_date():
+    from xinwen import extract
+
+    body = "<p>" + "英国一名女子在殡仪馆工作多年后转行，成为一名职业美人鱼表演者。" * 5 + "</p>"
+    html = (
+        '<html><head><meta itemprop="dateUpdate" content="2019-10-08 12:00:57">'
+        "<title>转行当美人鱼_百家号</title></head><body><h1>转行当美人鱼</h1>"
+        "<div><span>发布时间：10-08</span><span>12:00</span></div>"
+        f"<div class=article>{body}</div></body></html>"
+    )
+    assert extract(html.encode()).published_at == "2019-10-08T12:00:00+08:00"

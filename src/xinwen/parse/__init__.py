@@ -186,7 +186,10 @@ def extract(
             trace.add("published_at", found.raw, method, note="declared in metadata")
         span = (best, measured.stats[best].last) if best is not None else None
         labels = generic.labels()["date"]
-        seen = published.visible(measured, title_run, span, labels, zone, trace, url=url, now=now)
+        anchor = generic.find_anchor(meta, ld)
+        seen = published.visible(
+            measured, title_run, span, labels, zone, trace, url=url, now=now, anchor=anchor
+        )
         if declared is None and seen is None:
             declared = published.from_scripts(html, zone)
         when = published.choose(declared, seen)

@@ -152,12 +152,14 @@ def parse_date(
     zone: timezone = CHINA,
     now: datetime | None = None,
     url: str | None = None,
+    anchor: date | None = None,
 ) -> Found | None:
     """The first plausible publish time in `text`, or None.
 
     `now` is the fetch time (default: the current time; a naive value is read in `zone`). Dates
     more than two days after it, or before 1990, are refused. `url` gives the year to a date shown
-    without one when the URL carries a date stamp.
+    without one when the URL carries a date stamp; else `anchor` (a date the page declares
+    elsewhere, e.g. in metadata) does.
 
     >>> parse_date("銀行逾期 2024-11-06 19:15:32").iso
     '2024-11-06T19:15:32+08:00'
@@ -177,7 +179,8 @@ def parse_date(
         return _from_iso(iso, zone, limit)
     return (
         _with_year(text, zone, limit)
-        or _yearless(text, zone, clock, limit, url)
+        or _latin(text, zone, limit)
+        or _yearless(text, zone, clock, limit, url, anchor)
         or _year_month(text, limit)
         or _relative(text, zone, clock)
     )
@@ -327,10 +330,16 @@ def _hour(hour: int, ampm: str | None, latin: str | None) -> int:
 
 
 def _yearless(
-    text: str, zone: timezone, clock: datetime, limit: datetime, url: str | None
+    text: str,
+    zone: timezone,
+    clock: datetime,
+    limit: datetime,
+    url: str | None,
+    anchor: date | None = None,
 ) -> Found | None:
-    """The leftmost valid `11月6日` or `11-06 19:15`, its year taken from the URL or `now`."""
-    stamp = _url_date(url) if url else None
+    """The leftmost valid `11月6日` or `11-06 19:15`, its year taken from the URL, the anchor
+    date or `now`."""
+    stamp = (_url_date(url) if url else None) or anchor
 
     def read(_: re.Pattern[str], match: re.Match[str]) -> tuple[int, Found] | None:
         month, day = int(match["m"]), int(match["d"])
@@ -367,6 +376,54 @@ def _url_date(url: str) -> date | None:
         stamp = _date(int(match["y"]), int(match["m"]), int(match["d"]))
         if stamp is not None and stamp.year >= _MIN_YEAR:
             return stamp
+    return None
+
+
+# Dates in English or in the US order, as ASP defaults and blog templates print them:
+# `7/5/2005 9:23:57 PM`, `Saturday, September 10th, 2005 10:56 am`, `Dec 28 Sat 2013 00:28`.
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_CLOCK = (
+    r"(?P<H>[01]?\d|2[0-3]):(?P<M>[0-5]\d)(?::(?P<S>[0-5]\d))?"
+    r"(?:\s{0,2}(?P<ap>[AaPp]\.?[Mm]\.?)(?![A-Za-z]))?"
+)
+_US_RE = re.compile(
+    r"(?<![\d/])(?P<m>1[0-2]|0?[1-9])/(?P<d>3[01]|[12]\d|0?[1-9])/(?P<y>(?:19|20)\d\d)(?![\d/])"
+    rf"(?:\s{{1,3}}{_CLOCK})?"
+)
+_EN_RE = re.compile(
+    r"\b(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?\s{1,3}"
+    r"(?P<d>3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)?,?\s{1,3}"
+    r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]{0,6},?\s{1,3})?(?P<y>(?:19|20)\d\d)(?!\d)"
+    rf"(?:,?\s{{0,3}}(?:at\s{{1,2}})?{_CLOCK})?",
+    re.I,
+)
+
+
+def _latin(text: str, zone: timezone, limit: datetime) -> Found | None:
+    if "/" not in text and not any(c.isascii() and c.isalpha() for c in text):
+        return None
+    for pattern in (_US_RE, _EN_RE):
+        match = pattern.search(text)
+        if match is None:
+            continue
+        groups = match.groupdict()
+        month = int(groups["m"]) if "m" in groups else _MONTHS.index(groups["mon"][:3].lower()) + 1
+        day = _date(int(match["y"]), month, int(match["d"]))
+        if day is None or day.year < _MIN_YEAR:
+            continue
+        if match["H"] is None:
+            moment = datetime(day.year, day.month, day.day, tzinfo=zone)
+            precision = "day"
+        else:
+            hour = _hour(int(match["H"]), None, match["ap"])
+            moment = datetime(
+                day.year, day.month, day.day, hour, int(match["M"]), int(match["S"] or 0),
+                tzinfo=zone,
+            )  # fmt: skip
+            precision = "second" if match["S"] else "minute"
+        if moment <= limit:
+            return Found(_format(moment, precision), precision, match[0].strip())
     return None
 
 

@@ -11,7 +11,7 @@ import json
 import re
 import tomllib
 from collections.abc import Iterator
-from datetime import timezone
+from datetime import date, timezone
 from functools import cache, lru_cache
 from importlib import resources
 from urllib.parse import urljoin
@@ -281,6 +281,27 @@ def find_date(
         if found:
             return found, "json-ld"
     return None, "none"
+
+
+# Metadata that dates the page without claiming to be its publish time: only used to give a
+# year to a visible date shown without one (Baidu's `发布时间：10-08 12:00`).
+_META_ANCHORS = (
+    "dateupdate", "article:modified_time", "og:updated_time", "lastmod", "last-modified",
+    "datemodified", "pubdate",
+)  # fmt: skip
+
+
+def find_anchor(meta: dict[str, str], ld: dict[str, object]) -> date | None:
+    """A date the page's metadata gives, for dates shown without a year."""
+    values = [meta[key] for key in _META_ANCHORS if key in meta]
+    modified = ld.get("dateModified")
+    if isinstance(modified, str):
+        values.append(modified)
+    for value in values:
+        found = dates.parse_date(value)
+        if found is not None and found.anchored and len(found.iso) >= 10:
+            return date.fromisoformat(found.iso[:10])
+    return None
 
 
 # --- body ----------------------------------------------------------------------------------

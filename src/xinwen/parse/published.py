@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 
 from . import dates
 from ._tree import Measured
@@ -34,6 +34,7 @@ _MAX_RUNS = 4000
 # year, or a relative time (刚刚, 3小时前, 昨天). Full-width digits count too.
 _DATE_HINT = re.compile(
     r"[\d０-９]{1,4}\s*[-/.年月－／．]|[〇零○一二三四五六七八九]{2,4}年|刚刚|[分时天]前|[昨前今]天"
+    r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}\.?\s{1,3}\d"
 )
 # Precisions that mean the page showed a time of day.
 _TIMED = frozenset({"second", "minute", "hour"})
@@ -69,10 +70,12 @@ def visible(
     *,
     url: str | None = None,
     now: datetime | None = None,
+    anchor: date | None = None,
 ) -> Candidate | None:
     """The best-scoring date in the page's text, if any scores enough.
 
-    `url` and `now` (the fetch time) resolve dates without a year and relative ones.
+    `url` and `now` (the fetch time) resolve dates without a year and relative ones; so does
+    `anchor`, a date the page declares elsewhere (an update time in its metadata).
     """
     label = _label_re(labels)
     texts = measured.texts[:_MAX_RUNS]
@@ -85,10 +88,12 @@ def visible(
         # A date split over two runs (`<span>2024-11-06</span> <span>19:15</span>`).
         follow = " ".join(texts[index + 1][0].split()) if index + 1 < len(texts) else ""
         joined = f"{text} {dates.narrow(follow)}"
-        found = dates.parse_date(joined[: dates.MAX_INPUT], zone=zone, url=url, now=now)
+        found = dates.parse_date(
+            joined[: dates.MAX_INPUT], zone=zone, url=url, now=now, anchor=anchor
+        )
         if found is None or found.raw not in joined:
             continue
-        if now is None and not found.anchored:
+        if now is None and anchor is None and not found.anchored:
             continue  # 昨天 or 11月6日 mean nothing without the fetch time
         start = joined.find(found.raw)
         before = text[:start] if start <= len(text) else text
