@@ -3,10 +3,20 @@
     ArchiveError                 base of everything xinwen raises
     ├── ConfigError              bad settings, rules or command-line input; nothing was fetched
     │   └── RuleError            a site-rule file failed validation (.path)
-    ├── FetchError               fetching one URL failed (.url, .kind)
-    │   ├── FetchTimeout         connect, read or total deadline passed
-    │   ├── HTTPStatusError      the server answered with a non-2xx status (.status)
-    │   └── BodyTooLarge         the body exceeded the configured cap
+    ├── FetchError               fetching one URL failed (.url, .kind, .attempts)
+    │   ├── DNSError             the host name did not resolve
+    │   ├── ConnectFailed        no TCP connection: refused, unreachable, reset while connecting
+    │   ├── TLSError             the TLS handshake or the certificate check failed
+    │   ├── FetchTimeout         the connect, read, write or total deadline passed (.phase)
+    │   ├── DataLoss             the response broke off: reset, short body, broken chunks,
+    │   │                        truncated compressed stream
+    │   ├── ProtocolError        the response is not valid HTTP (status line, headers, framing)
+    │   ├── HTTPStatusError      the server answered with a non-2xx status (.status, .retry_after)
+    │   │   └── RateLimited      429 Too Many Requests
+    │   ├── BodyTooLarge         the body exceeded the cap, on the wire or once decoded
+    │   ├── RedirectLoop         more redirects than allowed (.chain)
+    │   ├── RedirectRefused      a redirect to a scheme other than http(s), never followed
+    │   └── ContentDecodeError   the Content-Encoding is corrupt or not supported
     ├── ExtractError             a page could not be turned into an article (.url)
     │   ├── DecodeError          the bytes could not be decoded as text
     │   └── NoContent            the page has no article body (a listing, an empty page)
@@ -15,9 +25,15 @@
 Third-party exceptions are converted at one boundary each: httpx's in `fetch`, SQLAlchemy's in
 `store`. Every error that concerns one URL carries it, and `kind` is the short, stable label that
 is written to the `fetch` table's `error_kind` column (so SQL users can group failures by it).
+Which fetch errors are retried, and how often, is `fetch`'s policy (docs/fetching.md).
+
+Messages are stored and logged, so a `FetchError`'s message is passed through `redact`: a URL's
+password and the values of token-like query parameters never reach the `fetch` table or a log.
 """
 
 from __future__ import annotations
+
+import re
 
 
 class ArchiveError(Exception):
@@ -43,35 +59,124 @@ class RuleError(ConfigError):
 
 
 class FetchError(ArchiveError):
-    """Fetching one URL failed."""
+    """Fetching one URL failed.
+
+    `attempts` is how many requests were made for the URL before giving up (set by the fetcher's
+    retry loop), so the crawler can record it. The message is redacted (see `redact`); `url` is
+    kept as given, because the caller keys its records by it.
+    """
 
     kind = "fetch"
 
     def __init__(self, message: str, *, url: str) -> None:
-        super().__init__(f"{message} ({url})")
+        super().__init__(redact(f"{message} ({url})"))
         self.url = url
+        self.attempts = 1
+
+
+class DNSError(FetchError):
+    """The host name did not resolve."""
+
+    kind = "dns"
+
+
+class ConnectFailed(FetchError):
+    """No TCP connection could be opened: refused, unreachable, or reset while connecting."""
+
+    kind = "connect"
+
+
+class TLSError(FetchError):
+    """The TLS handshake failed or the certificate did not verify."""
+
+    kind = "tls"
 
 
 class FetchTimeout(FetchError):
-    """The connect, read or total deadline of a fetch passed."""
+    """A deadline passed: `phase` is connect, read, write, pool or total (the whole fetch)."""
 
     kind = "timeout"
 
+    def __init__(self, message: str, *, url: str, phase: str) -> None:
+        super().__init__(message, url=url)
+        self.phase = phase
+
+
+class DataLoss(FetchError):
+    """The response broke off before it was complete.
+
+    A reset or close before or during the body, fewer bytes than Content-Length, a chunked body
+    without its last chunk, a compressed stream that ends early. What did arrive is discarded.
+    """
+
+    kind = "dataloss"
+
+
+class ProtocolError(FetchError):
+    """The response is not valid HTTP: a bad status line, header or framing, a bad Location."""
+
+    kind = "protocol"
+
 
 class HTTPStatusError(FetchError):
-    """The server answered with a status outside 2xx."""
+    """The server answered with a status outside 2xx.
+
+    `retry_after` is the server's Retry-After in seconds from now (either form: seconds or an
+    HTTP-date), or None when it sent none or an unreadable one.
+    """
 
     kind = "http_status"
 
-    def __init__(self, message: str, *, url: str, status: int) -> None:
+    def __init__(
+        self, message: str, *, url: str, status: int, retry_after: float | None = None
+    ) -> None:
         super().__init__(message, url=url)
         self.status = status
+        self.retry_after = retry_after
+
+
+class RateLimited(HTTPStatusError):
+    """429 Too Many Requests: the server asks the client to slow down."""
+
+    kind = "rate_limited"
 
 
 class BodyTooLarge(FetchError):
-    """The response body exceeded the configured cap."""
+    """The response body exceeded the cap, as sent or once its Content-Encoding was decoded."""
 
     kind = "too_large"
+
+
+class RedirectLoop(FetchError):
+    """More redirects than allowed; `chain` holds the (redacted) URLs that were requested."""
+
+    kind = "redirect_loop"
+
+    def __init__(self, message: str, *, url: str, chain: tuple[str, ...] = ()) -> None:
+        super().__init__(message, url=url)
+        self.chain = tuple(redact(link) for link in chain)
+
+
+class RedirectRefused(FetchError):
+    """A redirect pointed at a scheme other than http(s) (file:, ftp:, data:, ...).
+
+    It is refused before any request is made; `location` is the (redacted) target.
+    """
+
+    kind = "redirect_scheme"
+
+    def __init__(self, message: str, *, url: str, location: str) -> None:
+        super().__init__(message, url=url)
+        self.location = redact(location)
+
+
+class ContentDecodeError(FetchError):
+    """The body's Content-Encoding is corrupt or one xinwen cannot decode.
+
+    Its kind is not `decode`: that is `DecodeError`, bytes that are not text in any charset.
+    """
+
+    kind = "content_encoding"
 
 
 class ExtractError(ArchiveError):
@@ -104,3 +209,35 @@ class StoreError(ArchiveError):
     def __init__(self, message: str, *, url: str) -> None:
         super().__init__(f"{message} ({url})")
         self.url = url
+
+
+# Userinfo in a URL (scheme://user:password@host or scheme://token@host).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^/?#@\s]*)@")
+# One query parameter; its value is masked when its name says it is a secret.
+_PARAM = re.compile(r"([?&;])([^=&;#\s]+)=([^&;#\s]*)")
+# Names that hold secrets: *token, *key (api_key, apikey), sig and *signature (signed CDN and
+# S3 URLs), *secret, *password, *credential, auth*; "author" and "keyword" are not secrets.
+_SECRET_NAME = re.compile(
+    r"(?i)(?:^auth(?!ors?$)|(?:token|key|sig|signature|secret|password|passwd|credential|auth)$)"
+)
+
+
+def _mask_userinfo(match: re.Match[str]) -> str:
+    user, colon, _ = match.group(2).partition(":")
+    # A lone user name is often the secret itself (https://TOKEN@host), so it is masked too.
+    return f"{match.group(1)}{user}:***@" if colon else f"{match.group(1)}***@"
+
+
+def _mask_param(match: re.Match[str]) -> str:
+    if _SECRET_NAME.search(match.group(2)) and match.group(3):
+        return f"{match.group(1)}{match.group(2)}=***"
+    return match.group(0)
+
+
+def redact(text: str) -> str:
+    """Mask the credentials in the URLs in `text`: `u:p@` -> `u:***@`, `token=abc` -> `token=***`.
+
+    >>> redact("https://u:p@news.example.com/a?id=7&token=abc (failed)")
+    'https://u:***@news.example.com/a?id=7&token=*** (failed)'
+    """
+    return _PARAM.sub(_mask_param, _USERINFO.sub(_mask_userinfo, text))

@@ -1,31 +1,78 @@
 """Stage 2: HTTP. The only module that imports httpx.
 
-`Fetcher.fetch(url)` returns a `Page` with the raw bytes (never `response.text`: decoding is
-`encoding.decode`'s job) or raises a `FetchError` subclass; httpx's exceptions are converted here
-and nowhere else. Politeness is per host: at most `per_host` requests at once and at least
-`delay` seconds between the starts of two requests to the same host.
+`Fetcher.fetch(url)` returns a `FetchedPage` (a `Page` plus the attempts it took) with the body's
+bytes, never `response.text`: decoding to text is `encoding.decode`'s job. Otherwise it raises a
+`FetchError` subclass, whose `kind` says what went wrong and whose `attempts` says how often it
+was tried; httpx's exceptions are converted here and nowhere else. The policy, with its defaults
+and the reasons for them, is in docs/fetching.md:
+
+- Politeness per host: at most `per_host` requests at once and at least `delay` seconds between
+  the starts of two requests to the same host; a Retry-After pauses the whole host.
+- Deadlines: connect, read and write timeouts per operation, and a total deadline per attempt,
+  because a server that drips one byte per read timeout never trips the per-operation ones.
+- Bodies are read raw (`aiter_raw`) and their Content-Encoding is decoded here, in bounded steps,
+  so the `max_bytes` cap holds for the wire bytes and for the decoded bytes alike and a
+  decompression bomb is stopped before memory grows past the cap. A body that ends early (short
+  Content-Length, broken chunks, a compressed stream without its end) is `DataLoss`, never a
+  silently short page.
+- Redirects are followed here, not by httpx: at most `max_redirects`, http and https only, and a
+  redirect elsewhere (file:, ftp:, data:, ...) is refused before any request is made for it.
+- Retries: transient failures are retried with full-jitter exponential backoff, honouring
+  Retry-After; permanent ones are not (`Fetcher.retry_delay` is the whole policy).
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import importlib
+import logging
+import random
+import re
+import socket
+import ssl
 import time
+import zlib
 from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import Any
 
 import httpx
+import zstandard
 
 from . import __version__
-from .errors import BodyTooLarge, FetchError, FetchTimeout, HTTPStatusError
+from .errors import (
+    BodyTooLarge,
+    ConnectFailed,
+    ContentDecodeError,
+    DataLoss,
+    DNSError,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    ProtocolError,
+    RateLimited,
+    RedirectLoop,
+    RedirectRefused,
+    TLSError,
+)
 from .models import Page
 from .urls import host_of
 
 # What tests and embedders may pass instead of the network (httpx.MockTransport, for one).
 Transport = httpx.AsyncBaseTransport
+# How the fetcher waits (politeness, backoff); tests pass one that records instead of sleeping.
+Sleep = Callable[[float], Awaitable[None]]
 
 USER_AGENT = f"xinwen/{__version__} (Chinese news archiver)"
+
+# httpx logs every request URL at INFO, credentials included; keep that out of the logs unless
+# the application has chosen a level for httpx itself.
+if logging.getLogger("httpx").level == logging.NOTSET:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +83,363 @@ class FetchSettings:
     per_host: int = 2  # requests in flight per host
     delay: float = 1.0  # seconds between request starts on one host
     connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    deadline: float = 60.0  # total seconds for one fetch, so a dripping server cannot hold a slot
-    max_bytes: int = 10 * 1024 * 1024
+    read_timeout: float = 30.0  # the longest silence while waiting for bytes
+    write_timeout: float = 10.0
+    pool_timeout: float = 10.0  # waiting for a free connection
+    deadline: float = 60.0  # total seconds for one attempt, so a dripping server cannot hold a slot
+    max_bytes: int = 10 * 1024 * 1024  # body cap, as sent and once decoded
     max_redirects: int = 10
+    max_attempts: int = 4  # requests per URL for a transient failure, the first one included
+    dns_attempts: int = 2  # a name that does not resolve rarely resolves a second later
+    protocol_attempts: int = 2  # a malformed response may be a glitch once, not twice
+    backoff_base: float = 1.0  # seconds; the n-th retry waits up to base * factor**(n-1)
+    backoff_factor: float = 2.0
+    backoff_cap: float = 300.0
+    retry_after_cap: float = 3600.0  # a Retry-After longer than this is waited only this long
     user_agent: str = USER_AGENT
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage(Page):
+    """A `Page` and how it was obtained: the attempts it took and the redirects it followed."""
+
+    attempts: int = 1  # requests made for the URL, the successful one included
+    redirects: tuple[str, ...] = ()  # the URLs redirected from, in order (final_url excluded)
+
+
+# --- Content-Encoding -------------------------------------------------------------------------
+
+# The most output one decoder step may produce. The cap is checked after every step, so memory
+# never holds more than `max_bytes` plus about one step of decoded bytes.
+_STEP = 64 * 1024
+_GZIP_WBITS = 16 + zlib.MAX_WBITS
+# RFC 8878 says HTTP zstd windows are at most 8 MiB; a frame asking for more is refused rather
+# than letting it allocate up to zstd's 128 MiB default.
+_ZSTD_WINDOW = 8 * 1024 * 1024
+# zstandard's decompressobj has no max_length, so input is fed in slices this small. A zstd block
+# yields at most 128 KiB and costs at least 4 input bytes, so one slice yields at most ~512 KiB.
+_ZSTD_SLICE = 16
+
+
+def _load_brotli() -> Any:
+    """The brotli module if it can bound its output (brotli >= 1.2), else None."""
+    try:
+        module = importlib.import_module("brotli")
+    except ImportError:
+        return None
+    # Older brotli decoders return the whole output of each call: a bomb could not be stopped.
+    if not hasattr(module.Decompressor, "can_accept_more_data"):
+        return None
+    return module
+
+
+_brotli = _load_brotli()
+# Offered only for what can be decoded with bounded memory; a server that sends another coding
+# anyway gets ContentDecodeError.
+ACCEPT_ENCODING = "gzip, deflate" + (", br" if _brotli is not None else "") + ", zstd"
+
+
+class _Corrupt(Exception):
+    """A decoder met bytes that are not in its format."""
+
+
+class _Decoder:
+    """One content coding, decoded incrementally; every step yields a bounded amount."""
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def finish(self) -> Iterator[bytes]:
+        """Whatever output is still held back once the input has ended."""
+        return iter(())
+
+    @property
+    def complete(self) -> bool:
+        """Whether the input ended at the end of a stream, not in the middle of one."""
+        raise NotImplementedError
+
+
+class _Zlib(_Decoder):
+    """gzip (one or more members) or deflate (zlib-wrapped, or raw as some servers send it)."""
+
+    def __init__(self, *, gzip: bool) -> None:
+        self._gzip = gzip
+        self._obj: Any = zlib.decompressobj(_GZIP_WBITS) if gzip else None
+        self._head = b""  # deflate: the first bytes, until the wrapping is known
+        self._fed = False  # the current stream has started
+        self._members = 0  # complete gzip members so far
+        self._member_output = False  # the current member has produced bytes
+        self._rest_ignored = False
+        self._pending = False  # the last step filled its limit: output may be held back
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._rest_ignored:
+            return
+        if self._obj is None:
+            self._head += data
+            if len(self._head) < 2:
+                return
+            # RFC 9110 deflate is zlib-wrapped (RFC 1950), but servers also send raw deflate:
+            # a valid zlib header (CM 8, check bits) decides, as browsers do.
+            cmf, flg = self._head[0], self._head[1]
+            wrapped = cmf & 0x0F == 8 and (cmf << 8 | flg) % 31 == 0
+            self._obj = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+            data, self._head = self._head, b""
+        buffer = data
+        while buffer or self._pending:
+            try:
+                out = self._obj.decompress(buffer, _STEP)
+            except zlib.error as exc:
+                if self._members and not self._member_output:
+                    # Bytes after a complete gzip member that do not start another member:
+                    # junk some servers append. The body is complete; ignore it, as browsers do.
+                    self._rest_ignored, self._fed = True, False
+                    return
+                raise _Corrupt(str(exc)) from exc
+            self._fed = self._fed or bool(buffer)
+            self._pending = len(out) == _STEP
+            if out:
+                self._member_output = True
+                yield out
+            if self._obj.eof:
+                rest = self._obj.unused_data
+                self._members += 1
+                self._fed = self._pending = self._member_output = False
+                if not self._gzip:
+                    self._rest_ignored = True  # a deflate stream has one end; nothing follows
+                    return
+                self._obj = zlib.decompressobj(_GZIP_WBITS)  # the next member, if any
+                buffer = rest
+            else:
+                buffer = self._obj.unconsumed_tail
+
+    def finish(self) -> Iterator[bytes]:
+        if self._obj is None and self._head:
+            raise _Corrupt("a deflate body of one byte")
+        yield from self.feed(b"")
+
+    @property
+    def complete(self) -> bool:
+        return self._rest_ignored or not self._fed
+
+
+class _Zstd(_Decoder):
+    """zstd, one or more frames, each fed in small slices (see _ZSTD_SLICE)."""
+
+    def __init__(self) -> None:
+        self._context = zstandard.ZstdDecompressor(max_window_size=_ZSTD_WINDOW)
+        self._obj = self._context.decompressobj(write_size=_STEP)
+        self._fed = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        view = memoryview(data)
+        start = 0
+        while start < len(view):
+            piece = view[start : start + _ZSTD_SLICE]
+            start += len(piece)
+            try:
+                out = self._obj.decompress(piece)
+            except zstandard.ZstdError as exc:
+                raise _Corrupt(str(exc)) from exc
+            self._fed = True
+            if out:
+                yield out
+            if self._obj.eof:
+                # A frame ended; what is left of the slice starts the next frame.
+                view = memoryview(self._obj.unused_data + bytes(view[start:]))
+                start = 0
+                self._obj = self._context.decompressobj(write_size=_STEP)
+                self._fed = False
+
+    @property
+    def complete(self) -> bool:
+        return not self._fed
+
+
+class _Brotli(_Decoder):
+    """br, with brotli's output_buffer_limit (brotli >= 1.2)."""
+
+    def __init__(self) -> None:
+        self._obj = _brotli.Decompressor()
+        self._fed = False
+
+    def _process(self, data: bytes) -> bytes:
+        try:
+            out: bytes = self._obj.process(data, output_buffer_limit=_STEP)
+        except _brotli.error as exc:
+            raise _Corrupt(str(exc)) from exc
+        return out
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if not data:
+            return
+        self._fed = True
+        out = self._process(data)
+        if out:
+            yield out
+        # Once the limit is hit, brotli takes no input until its held-back output is drained.
+        while not self._obj.can_accept_more_data():
+            out = self._process(b"")
+            if not out:
+                break
+            yield out
+
+    def finish(self) -> Iterator[bytes]:
+        # Output can still be held back when brotli already accepts input: drain it to the end.
+        while self._fed:
+            out = self._process(b"")
+            if not out:
+                break
+            yield out
+
+    @property
+    def complete(self) -> bool:
+        return not self._fed or bool(self._obj.is_finished())
+
+
+def _decoders(content_encoding: str | None) -> list[_Decoder]:
+    """The decoders for a Content-Encoding value, in the order they apply (the reverse of it)."""
+    decoders: list[_Decoder] = []
+    for token in reversed((content_encoding or "").split(",")):
+        coding = token.strip().lower()
+        if coding in ("", "identity", "none"):  # "none" is not a coding, but servers send it
+            continue
+        if coding in ("gzip", "x-gzip"):
+            decoders.append(_Zlib(gzip=True))
+        elif coding == "deflate":
+            decoders.append(_Zlib(gzip=False))
+        elif coding == "zstd":
+            decoders.append(_Zstd())
+        elif coding == "br" and _brotli is not None:
+            decoders.append(_Brotli())
+        else:
+            raise _Corrupt(f"unsupported Content-Encoding {token.strip()!r}")
+    return decoders
+
+
+def _through(decoders: Sequence[_Decoder], data: bytes, end: bool) -> Iterator[bytes]:
+    """Push `data` through the decoders in turn; with `end`, flush each of them too."""
+    if not decoders:
+        if data:
+            yield data
+        return
+    first, rest = decoders[0], decoders[1:]
+    for piece in first.feed(data):
+        yield from _through(rest, piece, False)
+    if end:
+        for piece in first.finish():
+            yield from _through(rest, piece, False)
+        yield from _through(rest, b"", True)
+
+
+# --- Retry-After and the exception boundary ---------------------------------------------------
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds from `now`: either form (delta-seconds or HTTP-date), else None.
+
+    >>> parse_retry_after("120")
+    120.0
+    >>> parse_retry_after(
+    ...     "Wed, 21 Oct 2015 07:28:00 GMT",
+    ...     datetime(2015, 10, 21, 7, 27, tzinfo=UTC),
+    ... )
+    60.0
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # HTTP-dates are GMT; "-0000" parses as naive
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+# Messages with which h11 reports a connection closed before the response was complete: the
+# response was lost in transit (retry), not malformed (do not insist).
+_CLOSED_EARLY = ("peer closed connection", "server disconnected")
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _convert(exc: Exception, url: str, settings: FetchSettings) -> FetchError:
+    """The `FetchError` for one of httpx's exceptions (the only place they are converted)."""
+    if isinstance(exc, httpx.TimeoutException):
+        phase, seconds = {
+            httpx.ConnectTimeout: ("connect", settings.connect_timeout),
+            httpx.WriteTimeout: ("write", settings.write_timeout),
+            httpx.PoolTimeout: ("pool", settings.pool_timeout),
+        }.get(type(exc), ("read", settings.read_timeout))
+        return FetchTimeout(f"{phase} timeout ({seconds:g} s)", url=url, phase=phase)
+    if isinstance(exc, httpx.ConnectError):
+        if any(isinstance(cause, socket.gaierror) for cause in _causes(exc)):
+            return DNSError(f"host name not resolved: {exc}", url=url)
+        if any(isinstance(cause, ssl.SSLError) for cause in _causes(exc)):
+            return TLSError(f"TLS failed: {exc}", url=url)
+        return ConnectFailed(f"cannot connect: {exc}", url=url)
+    if isinstance(exc, httpx.NetworkError):  # read, write or close error: a reset
+        return DataLoss(f"connection lost: {type(exc).__name__}: {exc}", url=url)
+    if isinstance(exc, httpx.RemoteProtocolError) and str(exc).lower().startswith(_CLOSED_EARLY):
+        return DataLoss(f"connection closed early: {exc}", url=url)
+    if isinstance(exc, httpx.ProtocolError):
+        return ProtocolError(f"malformed response: {exc}", url=url)
+    if isinstance(exc, httpx.ProxyError):
+        return ConnectFailed(f"proxy failed: {exc}", url=url)
+    if isinstance(exc, httpx.TooManyRedirects):
+        return RedirectLoop(f"too many redirects: {exc}", url=url)
+    if isinstance(exc, httpx.DecodingError):
+        return ContentDecodeError(f"cannot decode the body: {exc}", url=url)
+    return FetchError(f"{type(exc).__name__}: {exc}", url=url)
+
+
+def _raw(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The response's bytes as sent, before any Content-Encoding is undone."""
+    if response.is_stream_consumed and isinstance(response.stream, httpx.AsyncByteStream):
+        # httpx reads a response built with content= (httpx.MockTransport) when it is created;
+        # its stream still yields the bytes as given, so they go through the same decoders.
+        return aiter(response.stream)
+    return response.aiter_raw()
+
+
+# A URL scheme at the start of a Location ("file:", "data:", "javascript:", ...).
+_SCHEME = re.compile(r"\s*([A-Za-z][A-Za-z0-9+.\-]*):")
+
+
+class _Refused(Exception):
+    """A redirect to a scheme other than http(s), stopped inside httpx's send()."""
+
+    def __init__(self, location: str, scheme: str) -> None:
+        super().__init__(location)
+        self.location = location
+        self.scheme = scheme
+
+
+async def _check_redirect(response: httpx.Response) -> None:
+    """Response hook: refuse a redirect to another scheme before httpx builds a request for it.
+
+    The hook runs before httpx resolves the Location, so nothing is ever sent to (or, with a
+    MockTransport, handed to the transport for) a file:, ftp:, data: or javascript: URL.
+    """
+    if response.has_redirect_location:
+        location = response.headers["location"]
+        match = _SCHEME.match(location)
+        if match and match.group(1).lower() not in ("http", "https"):
+            raise _Refused(location, match.group(1).lower())
+
+
+# --- The fetcher ------------------------------------------------------------------------------
 
 
 class _Host:
@@ -53,25 +452,38 @@ class _Host:
 
 
 class Fetcher:
-    """An HTTP client with per-host politeness. Use as `async with Fetcher(...) as f:`."""
+    """An HTTP client with per-host politeness and retries. Use as `async with Fetcher(...) as f:`.
+
+    `sleep` replaces `asyncio.sleep` for every wait the fetcher makes (politeness, backoff,
+    Retry-After), so tests can record the delays instead of spending them.
+    """
 
     def __init__(
         self,
         settings: FetchSettings | None = None,
         *,
         transport: Transport | None = None,
+        sleep: Sleep | None = None,
     ) -> None:
         self.settings = settings or FetchSettings()
         s = self.settings
+        self._sleep: Sleep = sleep or asyncio.sleep
+        self._random = random.Random()
         self._client = httpx.AsyncClient(
             transport=transport,
-            follow_redirects=True,
-            max_redirects=s.max_redirects,
-            timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
+            follow_redirects=False,  # followed in _get, which counts the hops
+            event_hooks={"response": [_check_redirect]},
+            timeout=httpx.Timeout(
+                connect=s.connect_timeout,
+                read=s.read_timeout,
+                write=s.write_timeout,
+                pool=s.pool_timeout,
+            ),
             headers={
                 "User-Agent": s.user_agent,
                 "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
                 "Accept-Language": "zh-CN,zh-TW;q=0.9,zh;q=0.8,en;q=0.5",
+                "Accept-Encoding": ACCEPT_ENCODING,
             },
             limits=httpx.Limits(max_connections=max(1, s.concurrency)),
             trust_env=False,
@@ -93,56 +505,186 @@ class Fetcher:
         """Close the connections."""
         await self._client.aclose()
 
+    async def fetch(self, url: str) -> FetchedPage:
+        """Fetch one URL, retrying transient failures; raise a `FetchError` subclass on failure.
+
+        The error's `attempts` (or the page's) is the number of requests made for the URL.
+        """
+        if not url.lower().startswith(("http://", "https://")):
+            raise FetchError("not an http(s) URL", url=url)
+        try:
+            host = self._hosts[host_of(url)]
+        except ValueError as exc:  # a port out of range, a broken IPv6 literal
+            raise FetchError(f"invalid URL: {exc}", url=url) from exc
+        attempt = 1
+        while True:
+            try:
+                return await self._attempt(url, host, attempt)
+            except FetchError as exc:
+                exc.attempts = attempt
+                retry_after = getattr(exc, "retry_after", None)
+                if retry_after is not None:
+                    # The server asked the host, not just this URL, to be left alone a while.
+                    pause = min(retry_after, self.settings.retry_after_cap)
+                    host.next_start = max(host.next_start, time.monotonic() + pause)
+                delay = self.retry_delay(exc, attempt)
+                if delay is None:
+                    raise
+            await self._sleep(delay)
+            attempt += 1
+
+    def retry_delay(self, error: FetchError, attempt: int) -> float | None:
+        """Seconds to wait after `error` on attempt number `attempt`, or None: do not retry.
+
+        Transient failures (connect, timeout, dataloss, 5xx, 408, 429) get up to `max_attempts`
+        attempts, DNS failures `dns_attempts` and malformed responses `protocol_attempts`; the
+        rest (4xx, too large, bad redirect, corrupt encoding, TLS) are permanent. The wait is
+        full jitter, uniform in [0, min(cap, base * factor**(attempt-1))], and at least the
+        server's Retry-After (itself capped).
+        """
+        s = self.settings
+        if attempt >= self._attempts_for(error):
+            return None
+        ceiling = min(s.backoff_cap, s.backoff_base * s.backoff_factor ** min(attempt - 1, 64))
+        delay = self._random.uniform(0.0, max(0.0, ceiling))
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, s.retry_after_cap))
+        return delay
+
+    def _attempts_for(self, error: FetchError) -> int:
+        s = self.settings
+        most = max(1, s.max_attempts)
+        if isinstance(error, DNSError):
+            return min(most, s.dns_attempts)
+        if isinstance(error, ProtocolError):
+            return min(most, s.protocol_attempts)
+        if isinstance(error, ConnectFailed | FetchTimeout | DataLoss | RateLimited):
+            return most
+        # 5xx is the server's trouble, often passing; 408 is a timeout on the server's side.
+        if isinstance(error, HTTPStatusError) and (error.status >= 500 or error.status == 408):
+            return most
+        return 1
+
     async def _wait_turn(self, host: _Host) -> None:
         async with host.lock:
             now = time.monotonic()
             if host.next_start > now:
-                await asyncio.sleep(host.next_start - now)
+                await self._sleep(host.next_start - now)
             host.next_start = time.monotonic() + self.settings.delay
 
-    async def fetch(self, url: str) -> Page:
-        """Fetch one URL; raise a `FetchError` subclass on any failure."""
-        host = self._hosts[host_of(url)]
+    async def _attempt(self, url: str, host: _Host, attempt: int) -> FetchedPage:
+        """One attempt: a host slot, the politeness delay, then the request under the deadline."""
         async with host.slots:
             await self._wait_turn(host)
             started = time.monotonic()
             try:
                 async with asyncio.timeout(self.settings.deadline):
-                    return await self._get(url, started)
+                    return await self._get(url, started, attempt)
             except TimeoutError as exc:
                 raise FetchTimeout(
-                    f"no complete response within {self.settings.deadline:g} s", url=url
+                    f"no complete response within {self.settings.deadline:g} s",
+                    url=url,
+                    phase="total",
                 ) from exc
-            except httpx.TimeoutException as exc:
-                raise FetchTimeout(f"timed out: {type(exc).__name__}", url=url) from exc
-            except httpx.TooManyRedirects as exc:
-                raise FetchError("too many redirects", url=url) from exc
-            except httpx.HTTPError as exc:
-                raise FetchError(f"{type(exc).__name__}: {exc}", url=url) from exc
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                raise _convert(exc, url, self.settings) from exc
 
-    async def _get(self, url: str, started: float) -> Page:
-        limit = self.settings.max_bytes
-        async with self._client.stream("GET", url) as response:
-            if not 200 <= response.status_code < 300:
-                raise HTTPStatusError(
-                    f"HTTP {response.status_code}", url=url, status=response.status_code
-                )
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > limit:
-                raise BodyTooLarge(f"Content-Length {declared} exceeds {limit} bytes", url=url)
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise BodyTooLarge(f"body exceeds {limit} bytes", url=url)
-                chunks.append(chunk)
-            return Page(
-                url=url,
-                final_url=str(response.url),
-                status=response.status_code,
-                headers={k.lower(): v for k, v in response.headers.items()},
-                content=b"".join(chunks),
-                fetched_at=datetime.now(UTC),
-                elapsed_ms=int((time.monotonic() - started) * 1000),
+    async def _get(self, url: str, started: float, attempt: int) -> FetchedPage:
+        """GET `url`, following at most `max_redirects` redirects.
+
+        httpx builds each redirect's request (`next_request`: the Location resolved, credentials
+        and cookies dropped when the origin changes); `_check_redirect` has vetted it first.
+        """
+        request = self._client.build_request("GET", url)
+        chain: list[str] = []
+        while True:
+            try:
+                response = await self._client.send(request, stream=True)
+            except _Refused as exc:
+                raise RedirectRefused(
+                    f"redirect to a {exc.scheme}: URL refused", url=url, location=exc.location
+                ) from None
+            try:
+                next_request = response.next_request
+                if next_request is None:
+                    return await self._page(response, url, chain, started, attempt)
+                if len(chain) >= self.settings.max_redirects:
+                    raise RedirectLoop(
+                        f"more than {self.settings.max_redirects} redirects",
+                        url=url,
+                        chain=(*chain, str(request.url)),
+                    )
+            finally:
+                await response.aclose()  # a redirect's body is never read
+            chain.append(str(request.url))
+            request = next_request
+
+    async def _page(
+        self,
+        response: httpx.Response,
+        url: str,
+        chain: list[str],
+        started: float,
+        attempt: int,
+    ) -> FetchedPage:
+        status = response.status_code
+        if not 200 <= status < 300:
+            # Retry-After is heeded where it means "come back later" (RFC 9110 15.6.4, RFC 6585
+            # 4), not on a 404 that happens to carry one: it pauses the whole host.
+            retry_after = (
+                parse_retry_after(response.headers.get("retry-after"))
+                if status == 429 or status >= 500
+                else None
             )
+            error = RateLimited if status == 429 else HTTPStatusError
+            raise error(f"HTTP {status}", url=url, status=status, retry_after=retry_after)
+        content = await self._read_body(response, url)
+        return FetchedPage(
+            url=url,
+            final_url=str(response.url),
+            status=status,
+            headers={k.lower(): v for k, v in response.headers.items()},
+            content=content,
+            fetched_at=datetime.now(UTC),
+            elapsed_ms=int((time.monotonic() - started) * 1000),
+            attempts=attempt,
+            redirects=tuple(chain),
+        )
+
+    async def _read_body(self, response: httpx.Response, url: str) -> bytes:
+        """The body, decoded from its Content-Encoding, within the cap and complete."""
+        limit = self.settings.max_bytes
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(f"Content-Length {declared} exceeds {limit} bytes", url=url)
+        encoding = response.headers.get("content-encoding")
+        chunks: list[bytes] = []
+        size = 0
+
+        def keep(pieces: Iterator[bytes]) -> None:
+            nonlocal size
+            for piece in pieces:
+                size += len(piece)
+                if size > limit:
+                    raise BodyTooLarge(f"body exceeds {limit} bytes once decoded", url=url)
+                chunks.append(piece)
+
+        try:
+            decoders = _decoders(encoding)
+            wire = 0
+            try:
+                async for raw in _raw(response):
+                    wire += len(raw)
+                    if wire > limit:
+                        raise BodyTooLarge(f"body exceeds {limit} bytes", url=url)
+                    keep(_through(decoders, raw, False))
+            except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                # The head was fine; whatever broke the body, the body is incomplete.
+                raise DataLoss(f"body incomplete: {exc}", url=url) from exc
+            keep(_through(decoders, b"", True))
+        except _Corrupt as exc:
+            raise ContentDecodeError(f"Content-Encoding {encoding}: {exc}", url=url) from exc
+        if not all(decoder.complete for decoder in decoders):
+            raise DataLoss(f"the {encoding} stream ends early ({wire} bytes received)", url=url)
+        return b"".join(chunks)

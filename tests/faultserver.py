@@ -1,0 +1,631 @@
+"""A misbehaving HTTP server for the fault-matrix tests (shared/docs/fault-matrix.md).
+
+Run as a subprocess (`python tests/faultserver.py`), as Scrapy runs its mock server: it listens
+on 127.0.0.1 only, on ports chosen by the OS, prints them as one JSON line, and serves until its
+stdin closes (the test process ended, however it ended) or it gets SIGTERM. `test_faults.py` has
+the session fixture that starts and stops it.
+
+It is written on raw asyncio streams rather than http.server, because most faults are about
+framing that a real HTTP library refuses to produce: a short Content-Length, a chunked body without
+its last chunk, a reset, a bad status line, two Content-Length values. Every route is
+deterministic; the only state is a counter per request target (path and query, as sent), so tests
+can assert on the server side how often a URL was requested:
+
+    /__hits?path=/status%3Fn%3D503   {"hits": 4, "sent": 0, "done": 4}  (sent: body bytes written;
+                                     done: requests whose handler has finished)
+    /__hits                          every counter
+    /__reset                         forget all counters
+
+Other listeners, printed beside `port`: `other_port` (the same routes on another origin, for
+cross-origin redirects), `blackhole_port` (a listener whose accept queue is full, so a connect
+hangs: the connect-timeout row) and `tls_port` (the same routes over TLS with a self-signed
+certificate; null when no `openssl` command is available to make one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from email.utils import formatdate
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import zstandard
+
+try:
+    import brotli
+except ImportError:  # br routes answer 404 then; the tests skip them
+    brotli = None
+
+HOST = "127.0.0.1"
+MiB = 1024 * 1024
+
+# The article every well-behaved route serves (UTF-8).
+PAGE = (
+    "<!doctype html><html><head><meta charset='utf-8'><title>朱镕基考察上海</title></head><body>"
+    "<h1>朱镕基考察上海</h1>"
+    + "<p>新华社上海电，记者报道，国务院总理朱镕基在上海考察工作。</p>" * 40
+    + "</body></html>"
+).encode()
+
+# Charset routes (fault-matrix rows 24-27): (Content-Type header, body, the title to decode).
+CHARSETS: dict[str, tuple[str, bytes, str]] = {
+    # 24a: GBK bytes, a utf-8 header and a gbk <meta>
+    "gbk-as-utf8": (
+        "text/html; charset=utf-8",
+        '<html><head><meta charset="gbk"><title>朱镕基考察上海</title></head>'
+        "<body><p>国务院总理朱镕基在上海考察。</p></body></html>".encode("gbk"),
+        "朱镕基考察上海",
+    ),
+    # 24b: labelled gb2312, with characters only GBK/GB18030 have (镕, 喆, 𠮷)
+    "gb2312-rong": (
+        "text/html; charset=gb2312",
+        "<html><head><title>朱镕基与陶喆吃𠮷野家</title></head>"
+        "<body><p>朱镕基与陶喆。</p></body></html>".encode("gb18030"),
+        "朱镕基与陶喆吃𠮷野家",
+    ),
+    # 24c: no charset in the header, a malformed meta http-equiv
+    "bad-meta": (
+        "text/html",
+        '<html><head><meta httpequiv="ContentType" content="text/html; charset=gbk">'
+        "<title>朱镕基考察上海</title></head><body><p>国务院总理朱镕基。</p></body></html>".encode(
+            "gbk"
+        ),
+        "朱镕基考察上海",
+    ),
+    # 24d: GBK bytes under an ISO-8859-1 header (a server default)
+    "latin1": (
+        "text/html; charset=ISO-8859-1",
+        "<html><head><title>朱镕基考察上海</title></head>"
+        "<body><p>国务院总理朱镕基在上海考察。</p></body></html>".encode("gbk"),
+        "朱镕基考察上海",
+    ),
+    # 25: Big5-HKSCS characters under a big5 label
+    "big5": (
+        "text/html; charset=big5",
+        "<html><head><title>佢哋講咗啲嘢</title></head>"
+        "<body><p>佢哋講咗啲嘢。</p></body></html>".encode("big5hkscs"),
+        "佢哋講咗啲嘢",
+    ),
+    # 27: a UTF-7 label must never be used (the body is UTF-8 with a UTF-7 smuggled tag)
+    "utf7": (
+        "text/html; charset=utf-7",
+        "<html><head><title>朱镕基考察上海</title></head>"
+        "<body><p>+ADw-script+AD4-alert(1)+ADw-/script+AD4-</p></body></html>".encode(),
+        "朱镕基考察上海",
+    ),
+    # 27: an invalid label is ignored; the meta decides
+    "invalid": (
+        "text/html; charset=%%INVALID%%",
+        '<html><head><meta charset="gbk"><title>朱镕基考察上海</title></head>'
+        "<body><p>国务院总理朱镕基。</p></body></html>".encode("gbk"),
+        "朱镕基考察上海",
+    ),
+}
+
+REASONS = {
+    200: "OK", 301: "Moved Permanently", 302: "Found", 303: "See Other",
+    307: "Temporary Redirect", 308: "Permanent Redirect", 404: "Not Found", 408: "Request Timeout",
+    410: "Gone", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+    503: "Service Unavailable", 504: "Gateway Timeout",
+}  # fmt: skip
+
+# How long a route that "never answers" waits for the client to go away, so no connection of
+# this server outlives a test run by more than this even if a client leaks it.
+HOLD = 30.0
+
+
+# --- compressed bodies ------------------------------------------------------------------------
+
+
+def _zlib_stream(wbits: int, size: int) -> bytes:
+    """`size` zero bytes compressed with zlib in the format `wbits` selects, 1 MiB at a time."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    block = bytes(MiB)
+    parts = [compressor.compress(block) for _ in range(size // MiB)]
+    return b"".join([*parts, compressor.flush()])
+
+
+@cache
+def bomb(encoding: str) -> bytes:
+    """A body tiny on the wire that decodes to 64 MiB of zeros (128 MiB for gzip-members)."""
+    size = 64 * MiB
+    if encoding == "gzip":
+        return _zlib_stream(16 + zlib.MAX_WBITS, size)
+    if encoding == "deflate":
+        return _zlib_stream(zlib.MAX_WBITS, size)
+    if encoding == "deflate-raw":
+        return _zlib_stream(-zlib.MAX_WBITS, size)
+    if encoding == "gzip-members":  # 2,048 concatenated members of 64 KiB each
+        return gzip.compress(bytes(64 * 1024)) * 2048
+    if encoding == "br":
+        compressor = brotli.Compressor(quality=5)
+        block = bytes(MiB)
+        return b"".join([*(compressor.process(block) for _ in range(size // MiB)),
+                         compressor.finish()])  # fmt: skip
+    if encoding == "zstd":
+        # Streamed, so the frame does not declare its size and the client must count.
+        compressor = zstandard.ZstdCompressor(level=3, write_content_size=False).compressobj()
+        block = bytes(MiB)
+        return b"".join([*(compressor.compress(block) for _ in range(size // MiB)),
+                         compressor.flush()])  # fmt: skip
+    raise KeyError(encoding)
+
+
+def encode(body: bytes, coding: str) -> bytes:
+    """`body` with one content coding applied (the well-behaved /encoded routes)."""
+    if coding == "gzip":
+        return gzip.compress(body)
+    if coding == "gzip-members":  # two members, as `cat a.gz b.gz` makes
+        half = len(body) // 2
+        return gzip.compress(body[:half]) + gzip.compress(body[half:])
+    if coding == "deflate":
+        return zlib.compress(body)
+    if coding == "deflate-raw":
+        compressor = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        return compressor.compress(body) + compressor.flush()
+    if coding == "br":
+        return bytes(brotli.compress(body))
+    if coding == "zstd":
+        return zstandard.ZstdCompressor().compress(body)
+    if coding == "zstd-frames":  # two frames back to back
+        half = len(body) // 2
+        compressor = zstandard.ZstdCompressor()
+        return compressor.compress(body[:half]) + compressor.compress(body[half:])
+    raise KeyError(coding)
+
+
+# --- the server -------------------------------------------------------------------------------
+
+
+class Counters:
+    """Hits, body bytes sent and finished handlers, per request target."""
+
+    def __init__(self) -> None:
+        self.hits: Counter[str] = Counter()
+        self.sent: Counter[str] = Counter()
+        self.done: Counter[str] = Counter()
+
+    def report(self, target: str | None) -> dict[str, Any]:
+        if target is None:
+            return {t: {"hits": n, "sent": self.sent[t], "done": self.done[t]}
+                    for t, n in self.hits.items()}  # fmt: skip
+        return {"hits": self.hits[target], "sent": self.sent[target], "done": self.done[target]}
+
+
+class Request:
+    """One parsed request and the connection it came on."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        target: str,
+        headers: dict[str, str],
+        counters: Counters,
+    ) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.target = target
+        self.headers = headers
+        self.counters = counters
+        parts = urlsplit(target)
+        self.path = parts.path
+        self.query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        self.gone = asyncio.Event()  # set when the client closes or resets the connection
+        self._watch = asyncio.ensure_future(self._watch_close())
+
+    async def _watch_close(self) -> None:
+        with contextlib.suppress(ConnectionError, OSError):
+            while await self.reader.read(65536):
+                pass
+        self.gone.set()
+
+    def arg(self, name: str, default: str) -> str:
+        return self.query.get(name, default)
+
+    async def send(self, data: bytes, *, body: int = 0) -> None:
+        """Write raw bytes; `body` of them count as body bytes sent."""
+        self.writer.write(data)
+        await self.writer.drain()
+        self.counters.sent[self.target] += body
+
+    async def respond(
+        self, status: int, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> None:
+        head = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}"]
+        fields = {"Content-Type": "text/html; charset=utf-8", **(headers or {})}
+        fields.setdefault("Content-Length", str(len(body)))
+        fields["Connection"] = "close"
+        head += [f"{k}: {v}" for k, v in fields.items()]
+        await self.send(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body, body=len(body))
+
+    async def hold(self) -> None:
+        """Keep the connection open, silent, until the client goes away (or HOLD passes)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.gone.wait(), HOLD)
+
+    async def stream(
+        self, size: int, *, chunked: bool, gap: float = 0.0, step: int = 65536
+    ) -> None:
+        """Write `size` zero bytes of body, stopping as soon as the client has gone."""
+        written = 0
+        with contextlib.suppress(ConnectionError, OSError):
+            while written < size and not self.gone.is_set():
+                n = min(step, size - written)
+                data = bytes(n)
+                await self.send(b"%x\r\n%s\r\n" % (n, data) if chunked else data, body=n)
+                written += n
+                if gap:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.gone.wait(), gap)
+            if chunked and not self.gone.is_set():
+                await self.send(b"0\r\n\r\n")
+
+    def reset(self) -> None:
+        """Close with a TCP RST instead of a FIN (SO_LINGER 0)."""
+        sock = self.writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.writer.transport.abort()
+
+    def close(self) -> None:
+        self._watch.cancel()
+
+
+Route = Callable[[Request], Awaitable[None]]
+ROUTES: dict[str, Route] = {}
+
+
+def route(path: str) -> Callable[[Route], Route]:
+    def register(handler: Route) -> Route:
+        ROUTES[path] = handler
+        return handler
+
+    return register
+
+
+@route("/ok")
+async def _ok(r: Request) -> None:
+    await r.respond(200, PAGE)
+
+
+@route("/status")
+async def _status(r: Request) -> None:
+    """/status?n=503&retry_after=2 or &retry_after_date=3 (an HTTP-date 3 s from now)."""
+    headers = {}
+    if "retry_after" in r.query:
+        headers["Retry-After"] = r.query["retry_after"]
+    if "retry_after_date" in r.query:
+        when = float(r.query["retry_after_date"])
+        headers["Retry-After"] = formatdate(time.time() + when, usegmt=True)
+    await r.respond(int(r.arg("n", "200")), b"status page", headers)
+
+
+@route("/flaky")
+async def _flaky(r: Request) -> None:
+    """/flaky?fail=2&n=503: status n for the first `fail` hits of this target, then the page."""
+    if r.counters.hits[r.target] <= int(r.arg("fail", "1")):
+        await r.respond(int(r.arg("n", "503")), b"try again")
+    else:
+        await r.respond(200, PAGE)
+
+
+@route("/wait")
+async def _wait(r: Request) -> None:
+    await r.hold()  # accepts the request and never answers
+
+
+@route("/hang-after-headers")
+async def _hang_after_headers(r: Request) -> None:
+    await r.send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nContent-Type: text/html\r\n\r\n")
+    await r.send(PAGE[:10], body=10)
+    await r.hold()
+
+
+@route("/drip")
+async def _drip(r: Request) -> None:
+    """/drip?gap=0.1&n=10240: one byte per gap, each gap shorter than the client's read timeout."""
+    size = int(r.arg("n", "10240"))
+    await r.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nContent-Type: text/html\r\n\r\n" % size)
+    await r.stream(size, chunked=False, gap=float(r.arg("gap", "0.1")), step=1)
+
+
+@route("/short-cl")
+async def _short_cl(r: Request) -> None:
+    await r.send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n")
+    await r.send(b"<html>\n", body=7)  # 7 of the 100 bytes promised, then close
+
+
+@route("/broken-chunked")
+async def _broken_chunked(r: Request) -> None:
+    await r.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+    half = PAGE[: len(PAGE) // 2]
+    await r.send(b"%x\r\n%s\r\n" % (len(half), half), body=len(half))  # no 0\r\n\r\n, then close
+
+
+@route("/unframed")
+async def _unframed(r: Request) -> None:
+    """No Content-Length, not chunked: the body ends where the connection does (half a page)."""
+    await r.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                 b"Connection: close\r\n\r\n")  # fmt: skip
+    half = PAGE[: len(PAGE) // 2]
+    await r.send(half, body=len(half))
+
+
+@route("/drop")
+async def _drop(r: Request) -> None:
+    """/drop?abort=1: RST before any byte; /drop?abort=0: headers and 10 bytes, then FIN."""
+    if r.arg("abort", "1") == "1":
+        r.reset()
+        return
+    await r.send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+    await r.send(PAGE[:10], body=10)
+
+
+@route("/bad-status")
+async def _bad_status(r: Request) -> None:
+    await r.send(b"HTTP 1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+
+@route("/bad-header")
+async def _bad_header(r: Request) -> None:
+    await r.send(b"HTTP/1.1 200 OK\r\nthis header has no colon\r\nContent-Length: 2\r\n"
+                 b"Connection: close\r\n\r\nok")  # fmt: skip
+
+
+@route("/two-cl")
+async def _two_cl(r: Request) -> None:
+    await r.send(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 7\r\n"
+                 b"Connection: close\r\n\r\nhello, ")  # fmt: skip
+
+
+@route("/bad-location")
+async def _bad_location(r: Request) -> None:
+    await r.respond(302, headers={"Location": "http://[::1"})
+
+
+@route("/loop")
+async def _loop(r: Request) -> None:
+    await r.respond(302, headers={"Location": "/loop"})
+
+
+@route("/chain")
+async def _chain(r: Request) -> None:
+    """/chain?n=15: 15 redirects (/chain?n=15&i=1 ... i=15), then the page."""
+    n, i = int(r.arg("n", "15")), int(r.arg("i", "0"))
+    if i < n:
+        await r.respond(302, headers={"Location": f"/chain?n={n}&i={i + 1}"})
+    else:
+        await r.respond(200, PAGE)
+
+
+@route("/redirect")
+async def _redirect(r: Request) -> None:
+    """/redirect?to=<URL>&code=302: a redirect to anything, other schemes included."""
+    await r.respond(int(r.arg("code", "302")), headers={"Location": r.arg("to", "/ok")})
+
+
+@route("/echo")
+async def _echo(r: Request) -> None:
+    """The request headers received, as JSON (what crossed a redirect)."""
+    body = json.dumps(r.headers).encode()
+    await r.respond(200, body, {"Content-Type": "application/json"})
+
+
+@route("/big")
+async def _big(r: Request) -> None:
+    """/big?cl=1: declares 50 MiB; /big?cl=0: streams 50 MiB chunked; either stops when the
+    client goes away."""
+    size = int(r.arg("size", str(50 * MiB)))
+    if r.arg("cl", "1") == "1":
+        await r.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nContent-Type: text/html\r\n\r\n"
+                     % size)  # fmt: skip
+        await r.stream(size, chunked=False)
+    else:
+        await r.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                     b"Content-Type: text/html\r\n\r\n")  # fmt: skip
+        await r.stream(size, chunked=True)
+
+
+@route("/bomb")
+async def _bomb(r: Request) -> None:
+    """/bomb?enc=gzip|deflate|deflate-raw|gzip-members|br|zstd: see `bomb`."""
+    name = r.arg("enc", "gzip")
+    if name == "br" and brotli is None:
+        await r.respond(404)
+        return
+    coding = {"gzip-members": "gzip", "deflate-raw": "deflate"}.get(name, name)
+    await r.respond(200, bomb(name), {"Content-Encoding": coding})
+
+
+@route("/encoded")
+async def _encoded(r: Request) -> None:
+    """/encoded?enc=gzip|deflate|br|zstd|...|gzip,br: the page, correctly encoded (comma: in
+    that order, as Content-Encoding lists them). enc=compress sends the page unencoded under a
+    coding the client cannot decode."""
+    names = r.arg("enc", "gzip").split(",")
+    if "br" in names and brotli is None:
+        await r.respond(404)
+        return
+    body = PAGE
+    if names != ["compress"]:
+        for name in names:
+            body = encode(body, name)
+    header = ", ".join({"gzip-members": "gzip", "deflate-raw": "deflate",
+                        "zstd-frames": "zstd"}.get(n, n) for n in names)  # fmt: skip
+    await r.respond(200, body, {"Content-Encoding": header})
+
+
+@route("/gzip-truncated")
+async def _gzip_truncated(r: Request) -> None:
+    """A gzip stream cut 20 bytes short, framed correctly (Content-Length = what is sent)."""
+    await r.respond(200, gzip.compress(PAGE)[:-20], {"Content-Encoding": "gzip"})
+
+
+@route("/gzip-corrupt")
+async def _gzip_corrupt(r: Request) -> None:
+    """Content-Encoding: gzip over a plain HTML body."""
+    await r.respond(200, PAGE, {"Content-Encoding": "gzip"})
+
+
+@route("/charset")
+async def _charset(r: Request) -> None:
+    content_type, body, _ = CHARSETS[r.arg("case", "latin1")]
+    await r.respond(200, body, {"Content-Type": content_type})
+
+
+async def _read_head(reader: asyncio.StreamReader) -> tuple[str, dict[str, str]] | None:
+    try:
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, OSError):
+        return None
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3:
+        return None
+    headers = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if colon:
+            headers[name.strip().lower()] = value.strip()
+    return parts[1], headers
+
+
+def handler(counters: Counters) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Any]:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await _read_head(reader)
+        if head is None:
+            writer.close()
+            return
+        target, headers = head
+        path = urlsplit(target).path
+        if path == "/__reset":
+            counters.hits.clear()
+            counters.sent.clear()
+            counters.done.clear()
+        elif not path.startswith("/__"):
+            counters.hits[target] += 1
+        request = Request(reader, writer, target, headers, counters)
+        try:
+            if path == "/__hits":
+                which = request.query.get("path")
+                await request.respond(200, json.dumps(counters.report(which)).encode(),
+                                      {"Content-Type": "application/json"})  # fmt: skip
+            elif path == "/__reset":
+                await request.respond(200, b"{}", {"Content-Type": "application/json"})
+            elif path in ROUTES:
+                await ROUTES[path](request)
+            else:
+                await request.respond(404, b"no such route")
+        except (ConnectionError, OSError):
+            pass  # the client went away: that is what many routes are about
+        finally:
+            request.close()
+            if not path.startswith("/__"):
+                counters.done[target] += 1
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    return handle
+
+
+def _blackhole() -> list[socket.socket]:
+    """A listener whose accept queue is full, so that a new connect hangs in SYN-SENT.
+
+    With a backlog of 0, Linux queues one connection and drops the SYNs after it; the filler
+    connections are never accepted.
+    """
+    listener = socket.socket()
+    listener.bind((HOST, 0))
+    listener.listen(0)
+    fillers = []
+    for _ in range(2):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(listener.getsockname())
+        fillers.append(filler)
+    return [listener, *fillers]
+
+
+def _tls_context(directory: Path) -> ssl.SSLContext | None:
+    """A server context with a fresh self-signed certificate for 127.0.0.1, or None."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    made = subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        capture_output=True, timeout=20, check=False,
+    )  # fmt: skip
+    if made.returncode != 0:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+async def main() -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    # A failed TLS handshake is the point of the TLS route; do not print a traceback for it.
+    loop.set_exception_handler(lambda _loop, _context: None)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    def watch_stdin() -> None:
+        # The parent holds our stdin open; EOF means it is gone, whatever way it ended.
+        sys.stdin.buffer.read()
+        loop.call_soon_threadsafe(stop.set)
+
+    threading.Thread(target=watch_stdin, daemon=True).start()
+
+    counters = Counters()
+    handle = handler(counters)
+    main_server = await asyncio.start_server(handle, HOST, 0)
+    other_server = await asyncio.start_server(handle, HOST, 0)
+    hole = _blackhole()
+    with tempfile.TemporaryDirectory() as directory:
+        context = _tls_context(Path(directory))
+        tls_server = await asyncio.start_server(handle, HOST, 0, ssl=context) if context else None
+        ports = {
+            "port": main_server.sockets[0].getsockname()[1],
+            "other_port": other_server.sockets[0].getsockname()[1],
+            "blackhole_port": hole[0].getsockname()[1],
+            "tls_port": tls_server.sockets[0].getsockname()[1] if tls_server else None,
+            "brotli": brotli is not None,
+        }
+        # The one line the fixture reads (stdout is the protocol, hence print).
+        print(json.dumps(ports), flush=True)  # noqa: T201
+        await stop.wait()
+        for server in (main_server, other_server, tls_server):
+            if server is not None:
+                server.close()
+    for sock in hole:
+        sock.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+    # Handlers still holding connections must not keep the process alive.
+    os._exit(0)
