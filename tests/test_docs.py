@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
 from sqlmodel import SQLModel
 
 import xinwen.store  # noqa: F401 (registers the tables)
+from xinwen import Archive
 from xinwen.cli import app
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def _documented_columns() -> dict[str, set[str]]:
+def _documented_columns(section: str = "Tables") -> dict[str, set[str]]:
+    """The `### name` blocks of one `## section` of schema.md, and the columns each lists."""
     text = (DOCS / "schema.md").read_text("utf-8")
+    text = re.split(rf"^## {section}\n", text, flags=re.M)[1]
+    text = re.split(r"^## ", text, flags=re.M)[0]
     tables: dict[str, set[str]] = {}
     for block in re.split(r"^### ", text, flags=re.M)[1:]:
         name = re.match(r"`(\w+)`", block)
@@ -28,6 +33,17 @@ def _documented_columns() -> dict[str, set[str]]:
 def test_schema_doc_matches_the_tables():
     actual = {t.name: {c.name for c in t.columns} for t in SQLModel.metadata.sorted_tables}
     assert _documented_columns() == actual
+
+
+def test_schema_doc_matches_the_views(tmp_path: Path):
+    """Every view the migrations create is documented under "Views", with its columns."""
+    Archive(tmp_path / "x.db").close()
+    with sqlite3.connect(tmp_path / "x.db") as connection:
+        found = connection.execute("SELECT name FROM sqlite_master WHERE type = 'view'")
+        names = [row[0] for row in found]
+        actual = {n: {r[1] for r in connection.execute(f"PRAGMA table_info({n})")} for n in names}
+    assert actual  # migration 6 made some
+    assert _documented_columns("Views") == actual
 
 
 def test_every_command_is_documented():

@@ -16,9 +16,12 @@ OWNERS = {
         "store/tables.py",
         "store/engine.py",
         "store/migrations.py",
+        "store/search.py",
+        "store/views.py",
     },
-    "sqlmodel": {"store/__init__.py", "store/tables.py", "store/migrations.py"},
+    "sqlmodel": {"store/__init__.py", "store/tables.py", "store/migrations.py", "store/export.py"},
     "typer": {"cli.py"},
+    "warcio": {"export.py"},
     "rich": {"cli.py"},
 }
 # Stages never import each other: only pipeline (and the CLI above it) chains them.

@@ -90,6 +90,9 @@ def test_version_1_database_is_upgraded_in_place(db_path: Path):
     v2_columns = ("editor", "published_precision", "published_raw", "decode_errors", "cjk_ratio",
                   "flags")  # fmt: skip
     with sqlite3.connect(db_path) as connection:
+        views = connection.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall()
+        for (view,) in views:  # schema 1 had none, and they would hold on to the columns
+            connection.execute(f"DROP VIEW {view}")
         for column in v2_columns:
             connection.execute(f"ALTER TABLE article DROP COLUMN {column}")
         connection.execute("ALTER TABLE section DROP COLUMN page")

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 
@@ -44,6 +48,19 @@ RulesOption = Annotated[
         exists=True,
     ),
 ]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+    warc = "warc"
+
+
+class RowFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
 
 
 def _fail(exc: ArchiveError) -> typer.Exit:
@@ -254,6 +271,150 @@ def reparse(
     except ArchiveError as exc:
         raise _fail(exc) from None
     typer.echo(stats.summary())
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[IO[bytes]]:
+    """Standard output, or the file `path` (removed again if the command fails)."""
+    if path is None:
+        stream = typer.get_binary_stream("stdout")
+        try:
+            yield stream
+            stream.flush()
+        except BrokenPipeError:  # the reader (head, less) stopped early: not an error
+            with suppress(OSError, ValueError):  # no real file descriptor (tests)
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return
+    try:
+        stream = path.open("wb")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with stream:
+            yield stream
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+@app.command()
+def export(
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="jsonl/csv: articles; warc: captures.")
+    ] = ExportFormat.jsonl,
+    db: DbOption = "xinwen.db",
+    since: Annotated[
+        str | None,
+        typer.Option(help="jsonl/csv: published on or after this date; warc: fetched (ISO)."),
+    ] = None,
+    site: Annotated[str | None, typer.Option(help="Only this site (rule id or host).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file, not stdout (.warc: no gzip)."),
+    ] = None,
+) -> None:
+    """Export articles as JSONL or CSV, or the raw captures as a WARC file."""
+    from .export import export as export_archive
+
+    try:
+        with _output(output) as out:
+            name = str(output or "")
+            count = export_archive(db, fmt.value, out, since=since, site=site, filename=name)
+    except ArchiveError as exc:
+        raise _fail(exc) from None
+    if output is not None:
+        what = "captures" if fmt is ExportFormat.warc else "articles"
+        typer.echo(f"wrote {count} {what} to {output}", err=True)
+
+
+@app.command("sql")
+def sql(
+    query: Annotated[str, typer.Argument(help="One SELECT statement.", metavar="SQL")],
+    db: DbOption = "xinwen.db",
+    fmt: Annotated[RowFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        RowFormat.table
+    ),
+) -> None:
+    """Run one read-only SQL query on a SQLite archive and print the rows (alias: query)."""
+    from .report import write_query
+
+    try:
+        with _output(None) as out:
+            write_query(db, query, out, fmt.value)
+    except ArchiveError as exc:
+        raise _fail(exc) from None
+
+
+app.command("query", hidden=True)(sql)  # `xinwen query` is another name for `xinwen sql`
+
+
+@app.command()
+def stats(db: DbOption = "xinwen.db", as_json: JsonOption = False) -> None:
+    """Show per-site counts: articles, fetches, failures by kind, last fetch, quality flags."""
+    from .report import write_stats
+
+    try:
+        with _output(None) as out:
+            write_stats(db, out, as_json=as_json)
+    except ArchiveError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def sites(rules: RulesOption = None, as_json: JsonOption = False) -> None:
+    """List the configured site rules and the fields each has selectors for."""
+    from .report import write_sites
+    from .rules import load_rules
+
+    try:
+        with _output(None) as out:
+            write_sites(load_rules(rules or []), out, as_json=as_json)
+    except ArchiveError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def search(
+    query: Annotated[
+        str,
+        typer.Argument(help="Words to find (simplified or traditional); all of them must occur."),
+    ],
+    db: DbOption = "xinwen.db",
+    site: Annotated[str | None, typer.Option(help="Only this site (rule id or host).")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles published on or after this date (ISO).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only articles published on or before this date (ISO).")
+    ] = None,
+    category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many articles.", min=1)] = 20,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON array (UTF-8) instead of the list.")
+    ] = False,
+) -> None:
+    """Full-text search of the archive: best matches first, each with the match in context."""
+    from dataclasses import asdict
+
+    from .pipeline import search as search_archive
+
+    try:
+        hits = search_archive(
+            db, query, site=site, since=since, until=until, category=category, limit=limit
+        )
+    except ArchiveError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps([asdict(hit) for hit in hits], ensure_ascii=False, indent=2))
+        return
+    # Ranks rather than scores: bm25 values are tiny when a word is in most articles.
+    for rank, hit in enumerate(hits, 1):
+        when = (hit.published_at or "-")[:10]
+        typer.echo(f"{rank:3}. {when:10}  {hit.site}  {hit.category or '-'}  {hit.title}")
+        typer.echo(f"     {hit.url}")
+        typer.echo(f"     {hit.snippet}")
+    if not hits:
+        typer.echo("no articles match", err=True)
 
 
 def main() -> None:

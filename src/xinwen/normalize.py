@@ -114,6 +114,11 @@ def detect_script(text: str) -> str:
     return "zh-Hant" if traditional > _HANT_RATIO * simplified else "zh-Hans"
 
 
+def to_simplified(text: str) -> str:
+    """`text` in simplified script: converted with t2s only if it is detected as traditional."""
+    return _T2S.convert(text) if detect_script(text) == "zh-Hant" else text
+
+
 def strip_glosses(text: str) -> str:
     """Remove pinyin glosses such as `導(dǎo)` -> `導`, leaving `(GDP)` and `(2024)` alone."""
     # A gloss needs an opening parenthesis; most paragraphs have none, and two `in` tests are

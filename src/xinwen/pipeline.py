@@ -22,6 +22,7 @@ from .models import Article, Decoded, Extracted, Page
 from .parse.trace import Trace
 from .rules import SiteRule, rule_for
 from .store import Archive
+from .store.search import SearchHit
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 
@@ -410,3 +411,31 @@ def _stored_parts(archive: Archive, first: Extracted, rules: Sequence[SiteRule])
         number += 1
         first.blocks.extend(replace(block, page=number) for block in extracted.blocks)
         next_url = extracted.next_page
+
+
+def search(
+    db: str | Path,
+    query: str,
+    *,
+    site: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    category: str | None = None,
+    limit: int = 20,
+) -> list[SearchHit]:
+    """Full-text search of an archive, best first, with snippets (see `Archive.search`).
+
+    Articles are stored in simplified script, so a query detected as traditional is converted
+    first (a simplified one is left alone: t2s would turn 首批覆盖 into 首批复盖).
+
+    >>> search("xinwen.db", "經濟", since="2024-11")  # doctest: +SKIP
+    """
+    with Archive(db, must_exist=True) as archive:
+        return archive.search(
+            normalize.to_simplified(query),
+            site=site,
+            since=since,
+            until=until,
+            category=category,
+            limit=limit,
+        )

@@ -107,6 +107,13 @@ class SiteRule(_Strict):
         hours, minutes = self.utc_offset[1:].split(":")
         return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
 
+    def summary(self) -> dict[str, str | list[str]]:
+        """What `xinwen sites` shows: id, name, hosts, zone, and the fields it has selectors for."""
+        selected = (n for n in ExtractRules.model_fields if n != "drop")
+        fields = [name for name in selected if getattr(self.extract, name)]
+        return {"id": self.id, "name": self.name, "hosts": list(self.hosts),
+                "utc_offset": self.utc_offset, "fields": fields}  # fmt: skip
+
 
 def load_rule(path: Path) -> SiteRule:
     """Load and validate one rule file."""

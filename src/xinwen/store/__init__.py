@@ -24,8 +24,9 @@ from sqlmodel import Session
 
 from ..errors import ConfigError, StoreError
 from ..models import Article, Decoded, Page
-from . import migrations
+from . import migrations, search
 from .engine import database_url, make_engine
+from .search import SearchHit
 from .tables import (
     SCHEMA_VERSION,
     ArticleRow,
@@ -165,6 +166,7 @@ class Archive:
         session.add(row)
         session.flush()
         assert row.id is not None
+        search.sync(session.connection())  # index the article as just written
         for position, section in enumerate(article.sections):
             session.add(
                 SectionRow(
@@ -352,6 +354,34 @@ class Archive:
         kept as a revision) or `unchanged`."""
         with self._errors(), Session(self.engine) as session, session.begin():
             return self._upsert(session, article, at, capture_id, reason="reparse")
+
+    def search(
+        self,
+        query: str,
+        *,
+        site: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        category: str | None = None,
+        limit: int = 20,
+    ) -> list[SearchHit]:
+        """Full-text search of the articles, best first, with highlighted snippets.
+
+        `query` is in simplified script (`xinwen.pipeline.search` converts a traditional one);
+        space-separated terms must all occur. SQLite only, for now: see `store/search.py`.
+
+        >>> Archive("xinwen.db").search("逾期", site="example.com", limit=5)  # doctest: +SKIP
+        """
+        with self._errors(), self.engine.begin() as connection:
+            return search.search(
+                connection,
+                query,
+                site=site,
+                since=since,
+                until=until,
+                category=category,
+                limit=limit,
+            )
 
     def payload(self, sha256: str) -> bytes:
         """The raw bytes of a stored payload."""

@@ -2,8 +2,10 @@
 
 A new database gets the current tables at once and every version recorded. An older one gets
 the migrations it lacks, in order, each in its own transaction. Each migration is plain DDL that
-SQLite and PostgreSQL both accept. Add one for every schema change, with a CHANGELOG line, and
-bump `tables.SCHEMA_VERSION`.
+SQLite and PostgreSQL both accept (or says why not). Add one for every schema change, with a
+CHANGELOG line, and bump `tables.SCHEMA_VERSION`. A new database runs every migration too, after
+the tables are created, for what the models do not declare (views): so a migration must also
+apply cleanly to the current tables.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlmodel import SQLModel
 
+from . import search
 from .tables import RevisionRow
+from .views import create_views
 
 Migration = tuple[int, str, Callable[[Connection], None]]
 
@@ -53,6 +57,8 @@ MIGRATIONS: list[Migration] = [
     ),
     (3, "section: page", _add_columns("section", [("page", "INTEGER NOT NULL DEFAULT 1")])),
     (4, "article: gone_at; table article_revision", _revisions),
+    (5, "table article_fts: Chinese full-text search (SQLite only)", search.migrate),
+    (6, "views latest_articles, failures_24h, site_health (SQLite only)", create_views),
 ]
 LATEST = max(version for version, _, _ in MIGRATIONS)
 
@@ -75,6 +81,8 @@ def upgrade(engine: Engine) -> list[int]:
     if version is None:
         SQLModel.metadata.create_all(engine)
         with engine.begin() as connection:
+            for _, _, migrate in MIGRATIONS:
+                migrate(connection)
             for applied in range(1, LATEST + 1):
                 connection.execute(record, {"v": applied, "at": now})
         return list(range(1, LATEST + 1))

@@ -8,7 +8,7 @@ from sqlalchemy import Column, ForeignKey, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
 # Bumped by every migration; stored in SQLite's `PRAGMA user_version`.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 
 class ArticleRow(SQLModel, table=True):
