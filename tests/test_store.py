@@ -105,3 +105,13 @@ def test_version_1_database_is_upgraded_in_place(db_path: Path):
     assert set(v2_columns) <= set(row)
     assert pages == [1]  # existing sections get the default page
     assert versions == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_fetch_log_never_stores_credentials(db_path: Path):
+    secret = "https://user:hunter2@news.example.com/a.html?id=7&token=SECRET123"
+    with Archive(db_path) as archive:
+        archive.save_failure(secret, kind="timeout", message=f"timed out ({secret})")
+        (row,) = archive.query("SELECT url, error_message FROM fetch")
+    assert "hunter2" not in row["url"] and "SECRET123" not in row["url"]
+    assert "hunter2" not in row["error_message"] and "SECRET123" not in row["error_message"]
+    assert "id=7" in row["url"]  # only the secrets are masked

@@ -16,7 +16,7 @@ from typing import IO, Annotated
 import typer
 
 from . import __version__
-from .errors import ArchiveError, ConfigError, StoreError
+from .errors import AlreadyRunning, ArchiveError, ConfigError, StoreError
 from .fetch import FetchSettings
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app = typer.Typer(
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another crawl holds the archive; cron may simply try again
 
 DbOption = Annotated[
     str,
@@ -64,7 +65,10 @@ class RowFormat(StrEnum):
 
 
 def _fail(exc: ArchiveError) -> typer.Exit:
-    code = EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILED
+    if isinstance(exc, AlreadyRunning):
+        code = EXIT_LOCKED
+    else:
+        code = EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILED
     typer.echo(f"xinwen: error: {exc}", err=True)
     return typer.Exit(code)
 

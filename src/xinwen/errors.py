@@ -20,7 +20,8 @@
     ├── ExtractError             a page could not be turned into an article (.url)
     │   ├── DecodeError          the bytes could not be decoded as text
     │   └── NoContent            the page has no article body (a listing, an empty page)
-    └── StoreError               the database refused a read or a write (.url of the DB)
+    ├── StoreError               the database refused a read or a write (.url of the DB)
+    └── AlreadyRunning           another crawl holds this archive's run lock (.path)
 
 Third-party exceptions are converted at one boundary each: httpx's in `fetch`, SQLAlchemy's in
 `store`. Every error that concerns one URL carries it, and `kind` is the short, stable label that
@@ -241,3 +242,13 @@ def redact(text: str) -> str:
     'https://u:***@news.example.com/a?id=7&token=*** (failed)'
     """
     return _PARAM.sub(_mask_param, _USERINFO.sub(_mask_userinfo, text))
+
+
+class AlreadyRunning(ArchiveError):
+    """Another crawl is writing to this archive; this one touched nothing."""
+
+    kind = "locked"
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(f"{message} ({path})")
+        self.path = path

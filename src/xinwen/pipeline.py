@@ -18,10 +18,11 @@ from pathlib import Path
 from . import discover, encoding, normalize, parse, quality, urls
 from .errors import ArchiveError, ConfigError, ExtractError
 from .fetch import Fetcher, FetchSettings, Transport
+from .lock import run_lock
 from .models import Article, Decoded, Extracted, Page
 from .parse.trace import Trace
 from .rules import SiteRule, rule_for
-from .store import Archive
+from .store import Archive, database_url
 from .store.search import SearchHit
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
@@ -168,12 +169,14 @@ def crawl(
     """Crawl into the database `db` (a SQLite path or an SQLAlchemy URL); see `crawl_async`.
 
     The start URLs and options are checked before the database is opened, so a usage error
-    touches nothing.
+    touches nothing; neither does a run that finds another crawl holding the archive's run
+    lock (`AlreadyRunning`).
     """
     starts = _validate_start(start_urls)
     if max_pages < 1:
         raise ConfigError("max_pages must be at least 1")
-    with Archive(db) as archive:
+    # The lock comes before the database is opened: an overlapping run touches nothing.
+    with run_lock(database_url(db)), Archive(db) as archive:
         return asyncio.run(
             crawl_async(
                 starts, archive, max_pages=max_pages, settings=settings, rules=rules,

@@ -22,7 +22,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from ..errors import ConfigError, StoreError
+from ..errors import ConfigError, StoreError, redact
 from ..models import Article, Decoded, Page
 from . import migrations, search
 from .engine import database_url, make_engine
@@ -228,7 +228,7 @@ class Archive:
                 outcome = self._upsert(session, article, page.fetched_at, capture)
             session.add(
                 FetchRow(
-                    url=page.url,
+                    url=redact(page.url),
                     fetched_at=page.fetched_at,
                     outcome=outcome,
                     http_status=page.status,
@@ -252,12 +252,12 @@ class Archive:
         with self._errors(), Session(self.engine) as session, session.begin():
             session.add(
                 FetchRow(
-                    url=url,
+                    url=redact(url),
                     fetched_at=at or datetime.now(UTC),
                     outcome="failed",
                     http_status=http_status,
                     error_kind=kind,
-                    error_message=message[:_MAX_ERROR_MESSAGE],
+                    error_message=redact(message)[:_MAX_ERROR_MESSAGE],
                     elapsed_ms=elapsed_ms,
                 )
             )
