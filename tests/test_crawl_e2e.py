@@ -141,3 +141,19 @@ def test_database_is_wal_and_raw_bytes_round_trip(crawled, site_url: str):
         raw = archive.payload(capture["payload_sha256"])
     assert raw == (demo.SITE / "xyk/2024/1104/4470.html").read_bytes()
     assert (capture["encoding"], capture["encoding_source"]) == ("gb18030", "meta")
+
+
+def test_run_is_recorded_and_json_summary(tmp_path: Path, site_url: str):
+    import json
+
+    db = tmp_path / "runs.db"
+    result = runner.invoke(app, ["crawl", site_url, "--db", str(db), "--delay", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["new"] == 4 and summary["failed"] == 0 and summary["fetched"] == 7
+    (run,) = _rows(db, "SELECT * FROM run")
+    assert run["id"] == summary["run_id"] and run["status"] == "finished"
+    assert (run["fetched"], run["new"], run["not_article"]) == (7, 4, 3)
+    assert json.loads(run["start_urls"]) == [site_url]
+    tagged = _rows(db, "SELECT count(*) FROM fetch WHERE run_id = ? AND attempts = 1", run["id"])
+    assert tagged[0][0] == 7

@@ -95,6 +95,7 @@ def _run_crawl(
     settings: FetchSettings,
     rule_paths: list[Path],
     quiet: bool,
+    as_json: bool = False,
 ) -> None:
     from .pipeline import crawl
     from .rules import load_rules
@@ -104,7 +105,9 @@ def _run_crawl(
         stats = crawl(urls, db, max_pages=max_pages, settings=settings, rules=rules)
     except ArchiveError as exc:
         raise _fail(exc) from None
-    if not quiet or stats.failed:
+    if as_json:
+        typer.echo(json.dumps(stats.as_json(), ensure_ascii=False))
+    elif not quiet or stats.failed:
         typer.echo(stats.summary())
 
 
@@ -119,10 +122,13 @@ def crawl(
     ] = 1.0,
     rules: RulesOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only failures.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as one line of JSON.")
+    ] = False,
 ) -> None:
     """Crawl from the start URLs, following links on the same hosts, and store each article."""
     settings = FetchSettings(concurrency=concurrency, delay=delay)
-    _run_crawl(urls, db, max_pages, settings, rules or [], quiet)
+    _run_crawl(urls, db, max_pages, settings, rules or [], quiet, as_json)
 
 
 @app.command()

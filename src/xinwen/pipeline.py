@@ -128,10 +128,29 @@ class RunStats:
     outcomes: Counter[str] = field(default_factory=Counter)  # new, updated, unchanged, ...
     failures: Counter[str] = field(default_factory=Counter)  # error kind -> count
     elapsed: float = 0.0
+    run_id: int | None = None  # the `run` row of this crawl
 
     @property
     def failed(self) -> int:
         return sum(self.failures.values())
+
+    def counts(self) -> dict[str, int]:
+        """fetched, new, updated, unchanged, not_article and failed, as numbers."""
+        names = ("new", "updated", "unchanged", "not_article")
+        return {
+            "fetched": self.fetched,
+            **{n: self.outcomes[n] for n in names},
+            "failed": self.failed,
+        }
+
+    def as_json(self) -> dict[str, object]:
+        """The summary as `xinwen crawl --json` prints it."""
+        return {
+            "run_id": self.run_id,
+            **self.counts(),
+            "failures": dict(sorted(self.failures.items())),
+            "elapsed": round(self.elapsed, 3),
+        }
 
     def summary(self) -> str:
         """The one-line summary printed at the end of a crawl."""
@@ -177,12 +196,20 @@ def crawl(
         raise ConfigError("max_pages must be at least 1")
     # The lock comes before the database is opened: an overlapping run touches nothing.
     with run_lock(database_url(db)), Archive(db) as archive:
-        return asyncio.run(
-            crawl_async(
-                starts, archive, max_pages=max_pages, settings=settings, rules=rules,
-                on_page=on_page,
-            )
-        )  # fmt: skip
+        run_id = archive.begin_run(starts)
+        try:
+            stats = asyncio.run(
+                crawl_async(
+                    starts, archive, max_pages=max_pages, settings=settings, rules=rules,
+                    on_page=on_page, run_id=run_id,
+                )
+            )  # fmt: skip
+        except BaseException as exc:
+            # Recorded as failed (a kill -9 leaves 'running' behind, which says as much).
+            archive.finish_run(run_id, {}, status="failed", error=f"{type(exc).__name__}: {exc}")
+            raise
+        archive.finish_run(run_id, stats.counts(), status="finished")
+        return stats
 
 
 async def crawl_async(
@@ -194,16 +221,19 @@ async def crawl_async(
     rules: Sequence[SiteRule] = (),
     transport: Transport | None = None,
     on_page: Callable[[str, str], None] | None = None,
+    run_id: int | None = None,
 ) -> RunStats:
     """Crawl from `start_urls`, following links on the same hosts, storing each article.
 
     `max_pages` caps the number of fetches. `on_page(url, outcome)` is called after each one.
+    `run_id` (from `Archive.begin_run`) tags every fetch row the crawl writes.
     """
     starts = _validate_start(start_urls)
     if max_pages < 1:
         raise ConfigError("max_pages must be at least 1")
     settings = settings or FetchSettings()
     run = _Crawl(archive, rules, starts, on_page)
+    run.stats.run_id = run_id
     began = time.monotonic()
     async with Fetcher(settings, transport=transport) as fetcher:
         await run.go(fetcher, settings.concurrency, max_pages)
@@ -263,13 +293,27 @@ class _Crawl:
             finally:
                 self.queue.task_done()
 
+    def _record(
+        self, page: Page, decoded: Decoded | None, article: Article | None, outcome: str = ""
+    ) -> str:
+        return self.archive.save_page(
+            page, decoded, article, outcome=outcome or "not_article",
+            run_id=self.stats.run_id, attempts=getattr(page, "attempts", None),
+        )  # fmt: skip
+
+    def _failure(self, url: str, exc: ArchiveError, status: int | None = None) -> None:
+        self.archive.save_failure(
+            url, kind=exc.kind, message=str(exc), http_status=status,
+            run_id=self.stats.run_id, attempts=getattr(exc, "attempts", None),
+        )  # fmt: skip
+        self.stats.failures[exc.kind] += 1
+
     async def _fetch(self, fetcher: Fetcher, url: str) -> Page | None:
         try:
             page = await fetcher.fetch(url)
         except ArchiveError as exc:
             status = getattr(exc, "status", None)
-            self.archive.save_failure(url, kind=exc.kind, message=str(exc), http_status=status)
-            self.stats.failures[exc.kind] += 1
+            self._failure(url, exc, status)
             if status in (404, 410):
                 # An archived article the site has removed: kept, and marked gone.
                 self.archive.mark_gone(urls.canonical_url(url), datetime.now(UTC))
@@ -283,29 +327,26 @@ class _Crawl:
             return "failed"
         content_type = page.content_type
         if content_type and not content_type.lower().startswith(_HTML_TYPES):
-            return self._count(self.archive.save_page(page, None, None))
+            return self._count(self._record(page, None, None))
         try:
             rule, decoded, extracted = _parse(
                 page.content, page.final_url, self.rules, content_type,
                 fetched_at=page.fetched_at, links=True,
             )  # fmt: skip
         except ExtractError as exc:
-            self.archive.save_failure(
-                page.url, kind=exc.kind, message=str(exc), http_status=page.status
-            )
-            self.stats.failures[exc.kind] += 1
+            self._failure(page.url, exc, page.status)
             return "failed"
         for link in discover.follow(extracted.links, self.hosts, self.seen):
             self.queue.put_nowait(link)
         if not extracted.is_article:
-            return self._count(self.archive.save_page(page, decoded, None))
+            return self._count(self._record(page, decoded, None))
         parts, complete = await self._parts(fetcher, extracted, content_type)
         article = _finish(extracted, decoded, page.final_url, rule)
         if not complete:
             article = article.model_copy(update={"flags": [*article.flags, "pages_missing"]})
-        outcome = self._count(self.archive.save_page(page, decoded, article))
+        outcome = self._count(self._record(page, decoded, article))
         for part, part_decoded in parts:
-            self.archive.save_page(part, part_decoded, None, outcome="part")
+            self._record(part, part_decoded, None, outcome="part")
         return outcome
 
     async def _parts(
@@ -333,8 +374,7 @@ class _Crawl:
                     fetched_at=page.fetched_at,
                 )  # fmt: skip
             except ExtractError as exc:
-                self.archive.save_failure(page.url, kind=exc.kind, message=str(exc))
-                self.stats.failures[exc.kind] += 1
+                self._failure(page.url, exc, page.status)
                 return parts, False
             number = len(parts) + 2
             first.blocks.extend(replace(block, page=number) for block in extracted.blocks)

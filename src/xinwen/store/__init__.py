@@ -34,6 +34,7 @@ from .tables import (
     FetchRow,
     PayloadRow,
     RevisionRow,
+    RunRow,
     SectionRow,
 )
 
@@ -215,6 +216,8 @@ class Archive:
         article: Article | None,
         *,
         outcome: str = "not_article",
+        run_id: int | None = None,
+        attempts: int | None = None,
     ) -> str:
         """Store one fetched page: its raw capture, its article if it is one, and a fetch row.
 
@@ -234,6 +237,8 @@ class Archive:
                     http_status=page.status,
                     elapsed_ms=page.elapsed_ms,
                     capture_id=capture,
+                    run_id=run_id,
+                    attempts=attempts,
                 )
             )
         return outcome
@@ -247,6 +252,8 @@ class Archive:
         http_status: int | None = None,
         at: datetime | None = None,
         elapsed_ms: int | None = None,
+        run_id: int | None = None,
+        attempts: int | None = None,
     ) -> None:
         """Record a failed fetch or extraction of one URL."""
         with self._errors(), Session(self.engine) as session, session.begin():
@@ -258,9 +265,37 @@ class Archive:
                     http_status=http_status,
                     error_kind=kind,
                     error_message=redact(message)[:_MAX_ERROR_MESSAGE],
+                    run_id=run_id,
+                    attempts=attempts,
                     elapsed_ms=elapsed_ms,
                 )
             )
+
+    def begin_run(self, start_urls: list[str]) -> int:
+        """Record the start of a crawl; returns its run id."""
+        with self._errors(), Session(self.engine) as session, session.begin():
+            run = RunRow(
+                started_at=datetime.now(UTC),
+                start_urls=json.dumps([redact(u) for u in start_urls], ensure_ascii=False),
+            )
+            session.add(run)
+            session.flush()
+            assert run.id is not None
+            return run.id
+
+    def finish_run(
+        self, run_id: int, counts: dict[str, int], *, status: str, error: str | None = None
+    ) -> None:
+        """Record the end of a crawl: `finished`, or `failed` with the error."""
+        with self._errors(), Session(self.engine) as session, session.begin():
+            run = session.get(RunRow, run_id)
+            if run is None:
+                return
+            run.finished_at = datetime.now(UTC)
+            run.status = status
+            run.error = redact(error)[:_MAX_ERROR_MESSAGE] if error else None
+            for name in ("fetched", "new", "updated", "unchanged", "not_article", "failed"):
+                setattr(run, name, counts.get(name, 0))
 
     def mark_gone(self, url: str, at: datetime) -> bool:
         """Record that the site no longer serves an archived article (404/410); keeps the article.

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from sqlmodel import SQLModel
 
 from . import search
-from .tables import RevisionRow
+from .tables import RevisionRow, RunRow
 from .views import create_views
 
 Migration = tuple[int, str, Callable[[Connection], None]]
@@ -37,6 +37,13 @@ def _revisions(connection: Connection) -> None:
     _add_columns("article", [("gone_at", "TIMESTAMP")])(connection)
     # Created from the model, so the DDL matches a new archive's exactly.
     RevisionRow.__table__.create(connection, checkfirst=True)  # type: ignore[attr-defined]
+
+
+def _runs(connection: Connection) -> None:
+    RunRow.__table__.create(connection, checkfirst=True)  # type: ignore[attr-defined]
+    _add_columns("fetch", [("run_id", "INTEGER REFERENCES run(id)"), ("attempts", "INTEGER")])(
+        connection
+    )
 
 
 MIGRATIONS: list[Migration] = [
@@ -59,6 +66,7 @@ MIGRATIONS: list[Migration] = [
     (4, "article: gone_at; table article_revision", _revisions),
     (5, "table article_fts: Chinese full-text search (SQLite only)", search.migrate),
     (6, "views latest_articles, failures_24h, site_health (SQLite only)", create_views),
+    (7, "table run; fetch: run_id, attempts", _runs),
 ]
 LATEST = max(version for version, _, _ in MIGRATIONS)
 

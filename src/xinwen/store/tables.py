@@ -8,7 +8,7 @@ from sqlalchemy import Column, ForeignKey, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
 # Bumped by every migration; stored in SQLite's `PRAGMA user_version`.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 class ArticleRow(SQLModel, table=True):
@@ -118,6 +118,27 @@ class FetchRow(SQLModel, table=True):
     error_message: str | None = None
     elapsed_ms: int | None = None
     capture_id: int | None = Field(default=None, foreign_key="capture.id")
+    run_id: int | None = Field(default=None, foreign_key="run.id", index=True)  # since schema 7
+    attempts: int | None = None  # since schema 7: tries it took, retries included
+
+
+class RunRow(SQLModel, table=True):
+    """One `xinwen crawl` run: when, from where, and what it did (since schema 7)."""
+
+    __tablename__ = "run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime
+    finished_at: datetime | None = None
+    start_urls: str  # JSON array
+    status: str = "running"  # running, finished or failed (a crash leaves running)
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    not_article: int = 0
+    failed: int = 0
+    error: str | None = None  # why a failed run failed
 
 
 class SchemaVersion(SQLModel, table=True):
