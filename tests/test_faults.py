@@ -30,6 +30,7 @@ from faultserver import CHARSETS, PAGE
 
 from xinwen import encoding
 from xinwen.errors import (
+    BlockedAddress,
     BodyTooLarge,
     ConnectFailed,
     ContentDecodeError,
@@ -521,7 +522,8 @@ def test_row21_credentials_do_not_cross_origins(server: FaultServer):
     other = httpx.URL(f"{server.base}/redirect", params={"to": f"{server.other}/echo"})
     same = httpx.URL(f"{server.base}/redirect", params={"to": "/echo"})
     with_credentials = [str(u.copy_with(username="user", password="secret")) for u in (other, same)]
-    cross, local = fetch(*with_credentials)
+    # Both ports are the crawl's own (trusted), or the address guard would refuse the hop.
+    cross, local = fetch(*with_credentials, trusted_hosts=frozenset({"127.0.0.1"}))
     assert cross.page is not None and local.page is not None
     assert "authorization" not in json.loads(cross.page.content)  # another port: another origin
     assert json.loads(local.page.content)["authorization"].startswith("Basic ")
@@ -570,3 +572,71 @@ def test_row24_to_27_charsets(server: FaultServer, case: str):
     decoded = encoding.decode(page.content, page.content_type)
     assert _title(decoded.text) == title
     assert decoded.errors == 0 and decoded.encoding != "utf-7"
+
+
+# --- row 20: the address guard (SSRF) ----------------------------------------------------------
+
+
+def _guarded(url: str, **settings: Any) -> Outcome:
+    """Fetch `url` with a stub resolver (evil.test -> 127.0.0.1): no real DNS query is made."""
+    outcome = Outcome()
+
+    async def resolver(host: str, port: int) -> list[str]:
+        if host != "evil.test":
+            raise OSError(f"stub resolver: unknown name {host}")
+        return ["127.0.0.1"]
+
+    async def run() -> None:
+        config = FetchSettings(**{**FAST, **settings})
+        async with Fetcher(config, resolver=resolver) as fetcher:
+            try:
+                outcome.page = await fetcher.fetch(url)
+            except FetchError as exc:
+                outcome.error = exc
+
+    asyncio.run(run())
+    return outcome
+
+
+def _port(server: FaultServer) -> int:
+    port = httpx.URL(server.base).port
+    assert port is not None
+    return port
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["http://evil.test:{port}/secret", "http://127.0.0.2:{port}/secret",
+     "http://[::ffff:127.0.0.1]:{port}/secret", "http://2130706433:{port}/secret",
+     "http://169.254.169.254/secret", "http://10.0.0.1/secret"],
+)  # fmt: skip
+def test_row20_redirect_to_a_non_public_address_is_refused(server: FaultServer, target: str):
+    trusted = frozenset({f"127.0.0.1:{_port(server)}"})  # the start host, as a crawl gives it
+    to = target.format(port=_port(server))
+    url = str(httpx.URL(f"{server.base}/redirect", params={"to": to}))
+    error = _guarded(url, trusted_hosts=trusted).failed(BlockedAddress, "blocked_address")
+    assert error.attempts == 1 and server.hits(url) == 1
+    assert server.hits(f"{server.base}/secret") == 0  # not one request reached the secret
+
+
+@pytest.mark.parametrize("host", ["[::ffff:127.0.0.1]", "2130706433", "evil.test"])
+def test_row20_untrusted_loopback_host_is_refused(server: FaultServer, host: str):
+    url = f"http://{host}:{_port(server)}/ok"
+    error = _guarded(url, trusted_hosts=frozenset({"news.example"})).failed(
+        BlockedAddress, "blocked_address"
+    )
+    assert error.attempts == 1 and server.hits(url) == 0
+
+
+def test_row20_allow_private_lets_them_through(server: FaultServer):
+    url = f"http://2130706433:{_port(server)}/ok"
+    page = _guarded(url, allow_private=True, trusted_hosts=frozenset({"news.example"})).page
+    assert page is not None and page.content == PAGE
+    hop = str(httpx.URL(f"{server.base}/redirect", params={"to": f"{server.other}/ok"}))
+    page = _guarded(hop, allow_private=True, trusted_hosts=frozenset({"news.example"})).page
+    assert page is not None and page.content == PAGE and len(page.redirects) == 1
+
+
+def test_row20_trusted_start_host_is_fetched(server: FaultServer):
+    page = _guarded(f"{server.base}/ok", trusted_hosts=frozenset({"127.0.0.1"})).page
+    assert page is not None and page.content == PAGE

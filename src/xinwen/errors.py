@@ -16,6 +16,7 @@
     │   ├── BodyTooLarge         the body exceeded the cap, on the wire or once decoded
     │   ├── RedirectLoop         more redirects than allowed (.chain)
     │   ├── RedirectRefused      a redirect to a scheme other than http(s), never followed
+    │   ├── BlockedAddress       a host that resolves to a non-public address, never contacted
     │   └── ContentDecodeError   the Content-Encoding is corrupt or not supported
     ├── ExtractError             a page could not be turned into an article (.url)
     │   ├── DecodeError          the bytes could not be decoded as text
@@ -169,6 +170,20 @@ class RedirectRefused(FetchError):
     def __init__(self, message: str, *, url: str, location: str) -> None:
         super().__init__(message, url=url)
         self.location = redact(location)
+
+
+class BlockedAddress(FetchError):
+    """A host that resolves to a loopback, private, link-local, multicast, unspecified or
+    reserved address, and is neither trusted nor allowed by `allow_private` (SSRF guard).
+
+    Raised before any request is made to it; never retried. `address` is the offending address.
+    """
+
+    kind = "blocked_address"
+
+    def __init__(self, message: str, *, url: str, address: str) -> None:
+        super().__init__(message, url=url)
+        self.address = address
 
 
 class ContentDecodeError(FetchError):

@@ -17,6 +17,11 @@ and the reasons for them, is in docs/fetching.md:
   silently short page.
 - Redirects are followed here, not by httpx: at most `max_redirects`, http and https only, and a
   redirect elsewhere (file:, ftp:, data:, ...) is refused before any request is made for it.
+- Address guard (SSRF): before any request to a host that is not trusted, its name is resolved
+  and the request is refused (`BlockedAddress`) if any address is loopback, private, link-local,
+  multicast, unspecified or reserved, unless `allow_private`. This covers the first request and
+  every redirect hop.
+- robots.txt: `Fetcher.robots(url)` fetches and caches the host's policy (`robots.py`).
 - Retries: transient failures are retried with full-jitter exponential backoff, honouring
   Retry-After; permanent ones are not (`Fetcher.retry_delay` is the whole policy).
 """
@@ -26,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import importlib
+import ipaddress
 import logging
 import random
 import re
@@ -45,6 +51,7 @@ import zstandard
 
 from . import __version__
 from .errors import (
+    BlockedAddress,
     BodyTooLarge,
     ConnectFailed,
     ContentDecodeError,
@@ -58,14 +65,23 @@ from .errors import (
     RedirectLoop,
     RedirectRefused,
     TLSError,
+    redact,
 )
 from .models import Page
+from .robots import MAX_REDIRECTS as ROBOTS_REDIRECTS
+from .robots import RobotsPolicy
 from .urls import host_of
 
 # What tests and embedders may pass instead of the network (httpx.MockTransport, for one).
 Transport = httpx.AsyncBaseTransport
 # How the fetcher waits (politeness, backoff); tests pass one that records instead of sleeping.
 Sleep = Callable[[float], Awaitable[None]]
+# How host names become addresses for the address guard: (host, port) -> IP address strings.
+# Tests pass a stub, so no real DNS query is made for a made-up name.
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+logger = logging.getLogger(__name__)
+_PORTS = {"http": 80, "https": 443}
 
 USER_AGENT = f"xinwen/{__version__} (Chinese news archiver)"
 
@@ -97,6 +113,12 @@ class FetchSettings:
     backoff_cap: float = 300.0
     retry_after_cap: float = 3600.0  # a Retry-After longer than this is waited only this long
     user_agent: str = USER_AGENT
+    # The address guard (row 20). Non-public addresses are refused unless allow_private; the
+    # trusted hosts (`host` for any port, or `host:port`: the crawl's start hosts) always pass.
+    # With no trusted hosts at all, the host of the URL given to `fetch` is trusted for that
+    # fetch (redirects to other hosts are still checked).
+    allow_private: bool = False
+    trusted_hosts: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,6 +461,62 @@ async def _check_redirect(response: httpx.Response) -> None:
             raise _Refused(location, match.group(1).lower())
 
 
+# --- The address guard ------------------------------------------------------------------------
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    """The addresses the OS resolver gives for `host` (what a connection would use)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host that is an IP literal stands for, in any form the OS accepts.
+
+    IPv6 with or without brackets, and every IPv4 form inet_aton takes (`2130706433`,
+    `0x7f000001`, `127.1`, `0177.0.0.1`). None for a name.
+
+    >>> str(literal_ip("2130706433")), str(literal_ip("[::ffff:127.0.0.1]"))
+    ('127.0.0.1', '::ffff:7f00:1')
+    """
+    bare = host.strip("[]").split("%", 1)[0]
+    try:
+        return ipaddress.ip_address(bare)
+    except ValueError:
+        pass
+    if bare and all(c in "0123456789abcdefxABCDEFX." for c in bare) and bare[0].isdigit():
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(bare))
+        except OSError:
+            return None
+    return None
+
+
+def blocked(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether an address is not public: loopback, private, link-local, multicast, ..."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is not None and blocked(embedded):
+            return True
+    return (
+        address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_unspecified
+        or address.is_reserved
+        or not address.is_global  # shared address space (100.64/10) and the like
+    )
+
+
+def _is_trusted(trusted: frozenset[str], target: str) -> bool:
+    """Whether `target` (`host` or `host:port`, as `host_of` gives it) is in `trusted`."""
+    if target in trusted:
+        return True
+    host, _, port = target.rpartition(":") if not target.endswith("]") else (target, "", "")
+    return bool(port) and port.isdigit() and host in trusted
+
+
 # --- The fetcher ------------------------------------------------------------------------------
 
 
@@ -464,10 +542,14 @@ class Fetcher:
         *,
         transport: Transport | None = None,
         sleep: Sleep | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         self.settings = settings or FetchSettings()
         s = self.settings
         self._sleep: Sleep = sleep or asyncio.sleep
+        self._resolver: Resolver = resolver or _resolve
+        self._trusted = frozenset(h.strip().lower() for h in s.trusted_hosts if h.strip())
+        self._robots: dict[str, asyncio.Task[RobotsPolicy]] = {}
         self._random = random.Random()
         self._client = httpx.AsyncClient(
             transport=transport,
@@ -503,6 +585,8 @@ class Fetcher:
 
     async def aclose(self) -> None:
         """Close the connections."""
+        for task in self._robots.values():
+            task.cancel()
         await self._client.aclose()
 
     async def fetch(self, url: str) -> FetchedPage:
@@ -510,6 +594,9 @@ class Fetcher:
 
         The error's `attempts` (or the page's) is the number of requests made for the URL.
         """
+        return await self._fetch(url, self.settings.max_redirects)
+
+    async def _fetch(self, url: str, max_redirects: int) -> FetchedPage:
         if not url.lower().startswith(("http://", "https://")):
             raise FetchError("not an http(s) URL", url=url)
         try:
@@ -519,7 +606,7 @@ class Fetcher:
         attempt = 1
         while True:
             try:
-                return await self._attempt(url, host, attempt)
+                return await self._attempt(url, host, attempt, max_redirects)
             except FetchError as exc:
                 exc.attempts = attempt
                 retry_after = getattr(exc, "retry_after", None)
@@ -566,6 +653,40 @@ class Fetcher:
             return most
         return 1
 
+    async def robots(self, url: str) -> RobotsPolicy:
+        """The robots.txt policy of `url`'s origin, fetched once per Fetcher (RFC 9309).
+
+        At most 5 redirects are followed (more: unavailable, allow all). A 4xx allows all; a 5xx
+        (after the usual retries) or no answer disallows the whole host for this Fetcher's life.
+        """
+        try:
+            parts = httpx.URL(url)
+            origin = f"{parts.scheme}://{host_of(url)}"
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise FetchError(f"invalid URL: {exc}", url=url) from exc
+        task = self._robots.get(origin)
+        if task is None:
+            task = asyncio.ensure_future(self._load_robots(origin))
+            self._robots[origin] = task
+        # Shielded: one caller giving up must not cancel the fetch the others wait for.
+        return await asyncio.shield(task)
+
+    async def _load_robots(self, origin: str) -> RobotsPolicy:
+        url = f"{origin}/robots.txt"
+        try:
+            page = await self._fetch(url, min(ROBOTS_REDIRECTS, self.settings.max_redirects))
+        except HTTPStatusError as exc:
+            policy = RobotsPolicy.from_response(exc.status)
+        except (RedirectLoop, RedirectRefused, BodyTooLarge, ContentDecodeError) as exc:
+            policy = RobotsPolicy.allow_all("unavailable")  # not a robots.txt: no rules
+            logger.info("robots.txt unavailable, allowing all: %s", exc)
+        except FetchError as exc:  # DNS, connect, timeout, data loss, a blocked address
+            policy = RobotsPolicy.from_response(None)
+            logger.info("robots.txt unreachable, disallowing the host: %s", exc)
+        else:
+            policy = RobotsPolicy.from_response(page.status, page.content)
+        return policy
+
     async def _wait_turn(self, host: _Host) -> None:
         async with host.lock:
             now = time.monotonic()
@@ -573,14 +694,16 @@ class Fetcher:
                 await self._sleep(host.next_start - now)
             host.next_start = time.monotonic() + self.settings.delay
 
-    async def _attempt(self, url: str, host: _Host, attempt: int) -> FetchedPage:
+    async def _attempt(
+        self, url: str, host: _Host, attempt: int, max_redirects: int
+    ) -> FetchedPage:
         """One attempt: a host slot, the politeness delay, then the request under the deadline."""
         async with host.slots:
             await self._wait_turn(host)
             started = time.monotonic()
             try:
                 async with asyncio.timeout(self.settings.deadline):
-                    return await self._get(url, started, attempt)
+                    return await self._get(url, started, attempt, max_redirects)
             except TimeoutError as exc:
                 raise FetchTimeout(
                     f"no complete response within {self.settings.deadline:g} s",
@@ -590,7 +713,41 @@ class Fetcher:
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise _convert(exc, url, self.settings) from exc
 
-    async def _get(self, url: str, started: float, attempt: int) -> FetchedPage:
+    async def _guard(self, target: httpx.URL, url: str) -> None:
+        """Refuse (`BlockedAddress`) a host that is not trusted and is not public.
+
+        Called before each request, the first and every redirect hop, so nothing is sent to a
+        refused host. The name is resolved here and again by the connection: a DNS answer that
+        changes in between (rebinding) is not caught.
+        """
+        if self.settings.allow_private:
+            return
+        where = host_of(str(target))
+        trusted = self._trusted or frozenset({host_of(url)})
+        if _is_trusted(trusted, where):
+            return
+        name = target.raw_host.decode("ascii")
+        literal = literal_ip(name)
+        if literal is not None:
+            addresses = [literal]
+        else:
+            try:
+                found = await self._resolver(name, target.port or _PORTS.get(target.scheme, 80))
+            except OSError as exc:
+                raise DNSError(f"cannot resolve {name}: {exc}", url=url) from exc
+            addresses = [ip for a in found if (ip := literal_ip(a)) is not None]
+            if not addresses:
+                raise DNSError(f"no address for {name}", url=url)
+        for address in addresses:
+            if blocked(address):
+                logger.warning("refused %s: %s resolves to %s", redact(str(target)), name, address)
+                raise BlockedAddress(
+                    f"{where} resolves to the non-public address {address}",
+                    url=url,
+                    address=str(address),
+                )
+
+    async def _get(self, url: str, started: float, attempt: int, max_redirects: int) -> FetchedPage:
         """GET `url`, following at most `max_redirects` redirects.
 
         httpx builds each redirect's request (`next_request`: the Location resolved, credentials
@@ -599,6 +756,7 @@ class Fetcher:
         request = self._client.build_request("GET", url)
         chain: list[str] = []
         while True:
+            await self._guard(request.url, url)
             try:
                 response = await self._client.send(request, stream=True)
             except _Refused as exc:
@@ -609,9 +767,9 @@ class Fetcher:
                 next_request = response.next_request
                 if next_request is None:
                     return await self._page(response, url, chain, started, attempt)
-                if len(chain) >= self.settings.max_redirects:
+                if len(chain) >= max_redirects:
                     raise RedirectLoop(
-                        f"more than {self.settings.max_redirects} redirects",
+                        f"more than {max_redirects} redirects",
                         url=url,
                         chain=(*chain, str(request.url)),
                     )
