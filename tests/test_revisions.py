@@ -99,3 +99,13 @@ def test_reparse_of_a_missing_archive_creates_nothing(tmp_path: Path):
     result = runner.invoke(app, ["reparse", "--db", str(missing)])
     assert result.exit_code == 2
     assert str(missing) in result.output and not missing.exists()
+
+
+def test_robots_txt_disallow_is_recorded_and_never_fetched(site: Path, db_path: Path):
+    (site / "robots.txt").write_text("User-agent: *\nDisallow: /xyk/\n", "utf-8")
+    base = _crawl(site, db_path)
+    fetched = {row[0] for row in _rows(db_path, "SELECT url FROM capture")}
+    assert not any("/xyk/" in url for url in fetched)
+    skipped = _rows(db_path, "SELECT url FROM fetch WHERE error_kind = 'robots_disallow'")
+    assert {row[0] for row in skipped} >= {base + "xyk/"}
+    assert _rows(db_path, "SELECT count(*) FROM article") == [(2,)]  # the two /yhyq/ articles

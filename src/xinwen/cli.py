@@ -125,9 +125,16 @@ def crawl(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one line of JSON.")
     ] = False,
+    allow_private: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private",
+            help="Allow hosts other than the start URLs' on loopback or private addresses.",
+        ),
+    ] = False,
 ) -> None:
     """Crawl from the start URLs, following links on the same hosts, and store each article."""
-    settings = FetchSettings(concurrency=concurrency, delay=delay)
+    settings = FetchSettings(concurrency=concurrency, delay=delay, allow_private=allow_private)
     _run_crawl(urls, db, max_pages, settings, rules or [], quiet, as_json)
 
 

@@ -527,6 +527,7 @@ class _Host:
         self.slots = asyncio.Semaphore(per_host)
         self.lock = asyncio.Lock()
         self.next_start = 0.0
+        self.delay = 0.0  # a longer delay the host asked for (robots.txt Crawl-delay)
 
 
 class Fetcher:
@@ -653,6 +654,11 @@ class Fetcher:
             return most
         return 1
 
+    def set_host_delay(self, url: str, seconds: float) -> None:
+        """Space requests to `url`'s host at least `seconds` apart (a robots.txt Crawl-delay);
+        the configured delay still applies when it is longer."""
+        self._hosts[host_of(url)].delay = max(0.0, seconds)
+
     async def robots(self, url: str) -> RobotsPolicy:
         """The robots.txt policy of `url`'s origin, fetched once per Fetcher (RFC 9309).
 
@@ -692,7 +698,7 @@ class Fetcher:
             now = time.monotonic()
             if host.next_start > now:
                 await self._sleep(host.next_start - now)
-            host.next_start = time.monotonic() + self.settings.delay
+            host.next_start = time.monotonic() + max(self.settings.delay, host.delay)
 
     async def _attempt(
         self, url: str, host: _Host, attempt: int, max_redirects: int

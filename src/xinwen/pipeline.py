@@ -232,6 +232,10 @@ async def crawl_async(
     if max_pages < 1:
         raise ConfigError("max_pages must be at least 1")
     settings = settings or FetchSettings()
+    # The hosts the user named are trusted even on private addresses (so a crawl of
+    # http://127.0.0.1:8080/ works); any other host is checked by the address guard.
+    trusted = settings.trusted_hosts | {urls.host_of(u) for u in starts}
+    settings = replace(settings, trusted_hosts=frozenset(trusted))
     run = _Crawl(archive, rules, starts, on_page)
     run.stats.run_id = run_id
     began = time.monotonic()
@@ -308,7 +312,29 @@ class _Crawl:
         )  # fmt: skip
         self.stats.failures[exc.kind] += 1
 
+    async def _allowed(self, fetcher: Fetcher, url: str) -> bool:
+        """robots.txt's word on `url`; a disallowed URL is recorded, never fetched."""
+        try:
+            policy = await fetcher.robots(url)
+        except ArchiveError as exc:
+            self._failure(url, exc)
+            return False
+        agent = fetcher.settings.user_agent
+        delay = policy.crawl_delay(agent)
+        if delay is not None:
+            fetcher.set_host_delay(url, delay)
+        if policy.allowed(url, agent):
+            return True
+        self.archive.save_failure(
+            url, kind="robots_disallow", message=f"disallowed by robots.txt ({policy.source})",
+            run_id=self.stats.run_id,
+        )  # fmt: skip
+        self.stats.failures["robots_disallow"] += 1
+        return False
+
     async def _fetch(self, fetcher: Fetcher, url: str) -> Page | None:
+        if not await self._allowed(fetcher, url):
+            return None
         try:
             page = await fetcher.fetch(url)
         except ArchiveError as exc:
