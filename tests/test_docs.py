@@ -79,3 +79,16 @@ def test_documented_sql_examples_run(tmp_path):
                 if "MATCH" in statement or ":" in statement:
                     continue  # parameterized search examples run in tests/test_search.py
                 connection.execute(statement).fetchall()
+
+
+def test_json_record_example_has_every_key():
+    """The record documented in docs/schema.md has exactly the keys `Article` has."""
+    import json
+
+    from xinwen.models import Article, Section
+
+    text = (DOCS / "schema.md").read_text("utf-8")
+    example = text.split("## The JSON record", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    record = json.loads(example)
+    assert set(record) == set(Article.model_fields)
+    assert set(record["sections"][0]) == set(Section.model_fields)
