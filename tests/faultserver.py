@@ -600,6 +600,13 @@ async def main() -> None:
 
     threading.Thread(target=watch_stdin, daemon=True).start()
 
+    # Bombs are built before the ports are announced: built on first request, a 64 MiB
+    # compression outlasts the tests' 0.3 s read timeout and the client sees a timeout instead.
+    for encoding in ("gzip", "deflate", "deflate-raw", "gzip-members", "zstd"):
+        bomb(encoding)
+    if brotli is not None:
+        bomb("br")
+
     counters = Counters()
     handle = handler(counters)
     main_server = await asyncio.start_server(handle, HOST, 0)

@@ -18,7 +18,9 @@ _GLOSS = re.compile(r"[(（][a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖ�
 
 
 def _crawl(site_url: str, db: Path) -> str:
-    result = runner.invoke(app, ["crawl", site_url, "--db", str(db), "--delay", "0"])
+    # --recheck-after 0: crawls here follow each other within seconds, yet must re-read pages.
+    args = ["crawl", site_url, "--db", str(db), "--delay", "0", "--recheck-after", "0"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     return result.output
 

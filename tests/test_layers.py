@@ -18,6 +18,7 @@ OWNERS = {
         "store/migrations.py",
         "store/search.py",
         "store/views.py",
+        "store/frontier.py",
     },
     "sqlmodel": {"store/__init__.py", "store/tables.py", "store/migrations.py", "store/export.py"},
     "typer": {"cli.py"},

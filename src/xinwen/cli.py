@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Annotated
@@ -96,13 +97,17 @@ def _run_crawl(
     rule_paths: list[Path],
     quiet: bool,
     as_json: bool = False,
+    rest_minutes: float = 10.0,
 ) -> None:
     from .pipeline import crawl
     from .rules import load_rules
 
     try:
         rules = load_rules(rule_paths)
-        stats = crawl(urls, db, max_pages=max_pages, settings=settings, rules=rules)
+        stats = crawl(
+            urls, db, max_pages=max_pages, settings=settings, rules=rules,
+            rest=timedelta(minutes=rest_minutes),
+        )  # fmt: skip
     except ArchiveError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -132,10 +137,17 @@ def crawl(
             help="Allow hosts other than the start URLs' on loopback or private addresses.",
         ),
     ] = False,
+    recheck_after: Annotated[
+        float,
+        typer.Option(
+            help="Minutes before listings and recent articles are fetched again (0: always).",
+            min=0.0,
+        ),
+    ] = 10.0,
 ) -> None:
     """Crawl from the start URLs, following links on the same hosts, and store each article."""
     settings = FetchSettings(concurrency=concurrency, delay=delay, allow_private=allow_private)
-    _run_crawl(urls, db, max_pages, settings, rules or [], quiet, as_json)
+    _run_crawl(urls, db, max_pages, settings, rules or [], quiet, as_json, recheck_after)
 
 
 @app.command()

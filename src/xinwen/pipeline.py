@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import discover, encoding, normalize, parse, quality, urls
@@ -176,6 +176,16 @@ def _validate_start(given: Iterable[str]) -> list[str]:
     return starts
 
 
+# The most parts of one multi-page article that are fetched and stitched together.
+MAX_PARTS = 20
+# Articles first found this recently are fetched again by later runs, to catch edits; older
+# ones are left alone (news pages are mostly edited on their first day or two).
+RECENT = timedelta(days=3)
+# ... but a page fetched less than this long ago is not fetched again (a resumed crawl must not
+# redo what the crashed one finished; an hourly cron run re-reads its listings).
+REST = timedelta(minutes=10)
+
+
 def crawl(
     start_urls: Iterable[str],
     db: str | Path = "xinwen.db",
@@ -184,6 +194,7 @@ def crawl(
     settings: FetchSettings | None = None,
     rules: Sequence[SiteRule] = (),
     on_page: Callable[[str, str], None] | None = None,
+    rest: timedelta = REST,
 ) -> RunStats:
     """Crawl into the database `db` (a SQLite path or an SQLAlchemy URL); see `crawl_async`.
 
@@ -201,7 +212,7 @@ def crawl(
             stats = asyncio.run(
                 crawl_async(
                     starts, archive, max_pages=max_pages, settings=settings, rules=rules,
-                    on_page=on_page, run_id=run_id,
+                    on_page=on_page, run_id=run_id, rest=rest,
                 )
             )  # fmt: skip
         except BaseException as exc:
@@ -222,11 +233,13 @@ async def crawl_async(
     transport: Transport | None = None,
     on_page: Callable[[str, str], None] | None = None,
     run_id: int | None = None,
+    rest: timedelta = REST,
 ) -> RunStats:
     """Crawl from `start_urls`, following links on the same hosts, storing each article.
 
     `max_pages` caps the number of fetches. `on_page(url, outcome)` is called after each one.
-    `run_id` (from `Archive.begin_run`) tags every fetch row the crawl writes.
+    `run_id` (from `Archive.begin_run`) tags every fetch row the crawl writes. Pages fetched
+    less than `rest` ago are not fetched again (see `frontier.begin`).
     """
     starts = _validate_start(start_urls)
     if max_pages < 1:
@@ -238,6 +251,7 @@ async def crawl_async(
     settings = replace(settings, trusted_hosts=frozenset(trusted))
     run = _Crawl(archive, rules, starts, on_page)
     run.stats.run_id = run_id
+    run.rest = rest
     began = time.monotonic()
     async with Fetcher(settings, transport=transport) as fetcher:
         await run.go(fetcher, settings.concurrency, max_pages)
@@ -245,12 +259,8 @@ async def crawl_async(
     return run.stats
 
 
-# The most parts of one multi-page article that are fetched and stitched together.
-MAX_PARTS = 20
-
-
 class _Crawl:
-    """The state of one crawl: the queue, what was seen, the counts."""
+    """The state of one crawl: the frontier (in the archive), the hosts, the counts."""
 
     def __init__(
         self,
@@ -261,54 +271,67 @@ class _Crawl:
     ) -> None:
         self.archive = archive
         self.rules = rules
+        self.starts = starts
         self.hosts = {urls.host_of(u) for u in starts}
-        self.seen: set[str] = set(starts)
-        self.queue: asyncio.Queue[str] = asyncio.Queue()
-        for url in starts:
-            self.queue.put_nowait(url)
+        self.seen: set[str] = set(starts)  # URLs known to the frontier: spares a query per link
         self.on_page = on_page
         self.stats = RunStats()
         self.budget = 0
+        self.active = 0  # URLs being worked on right now
+        self.rest = REST
 
     async def go(self, fetcher: Fetcher, concurrency: int, max_pages: int) -> None:
         self.budget = max_pages
+        self.archive.frontier_begin(self.starts, RECENT, self.rest)
         workers = [asyncio.create_task(self._worker(fetcher)) for _ in range(concurrency)]
         try:
-            joined = asyncio.create_task(self.queue.join())
-            # A worker that dies (a storage error) must end the run, not leave join() waiting.
-            done, _ = await asyncio.wait([joined, *workers], return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                if task is not joined:
-                    task.result()
+            # A worker that dies (a storage error) ends the run; its lease is given back by
+            # the next crawl.
+            await asyncio.gather(*workers)
         finally:
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
 
     async def _worker(self, fetcher: Fetcher) -> None:
-        while True:
-            url = await self.queue.get()
+        while self.budget > 0:
+            # Claim and count without an await in between: the event loop makes it atomic.
+            claimed = self.archive.frontier_claim()
+            if claimed is None:
+                if self.active == 0:
+                    return  # nothing pending and nobody who could still find something
+                await asyncio.sleep(0.02)
+                continue
+            url, depth = claimed
+            self.budget -= 1
+            self.active += 1
             try:
-                if self.budget > 0:
-                    self.budget -= 1
-                    outcome = await self._handle(fetcher, url)
-                    if self.on_page is not None:
-                        self.on_page(url, outcome)
+                outcome = await self._handle(fetcher, url, depth)
             finally:
-                self.queue.task_done()
+                self.active -= 1
+            if self.on_page is not None:
+                self.on_page(url, outcome)
 
     def _record(
-        self, page: Page, decoded: Decoded | None, article: Article | None, outcome: str = ""
+        self,
+        page: Page,
+        decoded: Decoded | None,
+        article: Article | None,
+        outcome: str = "not_article",
+        *,
+        frontier_url: str,
     ) -> str:
         return self.archive.save_page(
-            page, decoded, article, outcome=outcome or "not_article",
-            run_id=self.stats.run_id, attempts=getattr(page, "attempts", None),
+            page, decoded, article, outcome=outcome, run_id=self.stats.run_id,
+            attempts=getattr(page, "attempts", None), frontier_url=frontier_url,
         )  # fmt: skip
 
-    def _failure(self, url: str, exc: ArchiveError, status: int | None = None) -> None:
+    def _failure(
+        self, url: str, exc: ArchiveError, status: int | None = None, *, frontier_url: str
+    ) -> None:
         self.archive.save_failure(
-            url, kind=exc.kind, message=str(exc), http_status=status,
-            run_id=self.stats.run_id, attempts=getattr(exc, "attempts", None),
+            url, kind=exc.kind, message=str(exc), http_status=status, run_id=self.stats.run_id,
+            attempts=getattr(exc, "attempts", None), frontier_url=frontier_url,
         )  # fmt: skip
         self.stats.failures[exc.kind] += 1
 
@@ -317,7 +340,7 @@ class _Crawl:
         try:
             policy = await fetcher.robots(url)
         except ArchiveError as exc:
-            self._failure(url, exc)
+            self._failure(url, exc, frontier_url=url)
             return False
         agent = fetcher.settings.user_agent
         delay = policy.crawl_delay(agent)
@@ -327,7 +350,7 @@ class _Crawl:
             return True
         self.archive.save_failure(
             url, kind="robots_disallow", message=f"disallowed by robots.txt ({policy.source})",
-            run_id=self.stats.run_id,
+            run_id=self.stats.run_id, frontier_url=url,
         )  # fmt: skip
         self.stats.failures["robots_disallow"] += 1
         return False
@@ -339,7 +362,7 @@ class _Crawl:
             page = await fetcher.fetch(url)
         except ArchiveError as exc:
             status = getattr(exc, "status", None)
-            self._failure(url, exc, status)
+            self._failure(url, exc, status, frontier_url=url)
             if status in (404, 410):
                 # An archived article the site has removed: kept, and marked gone.
                 self.archive.mark_gone(urls.canonical_url(url), datetime.now(UTC))
@@ -347,36 +370,36 @@ class _Crawl:
         self.stats.fetched += 1
         return page
 
-    async def _handle(self, fetcher: Fetcher, url: str) -> str:
+    async def _handle(self, fetcher: Fetcher, url: str, depth: int) -> str:
         page = await self._fetch(fetcher, url)
         if page is None:
             return "failed"
         content_type = page.content_type
         if content_type and not content_type.lower().startswith(_HTML_TYPES):
-            return self._count(self._record(page, None, None))
+            return self._count(self._record(page, None, None, frontier_url=url))
         try:
             rule, decoded, extracted = _parse(
                 page.content, page.final_url, self.rules, content_type,
                 fetched_at=page.fetched_at, links=True,
             )  # fmt: skip
         except ExtractError as exc:
-            self._failure(page.url, exc, page.status)
+            self._failure(page.url, exc, page.status, frontier_url=url)
             return "failed"
-        for link in discover.follow(extracted.links, self.hosts, self.seen):
-            self.queue.put_nowait(link)
+        found = discover.follow(extracted.links, self.hosts, self.seen)
+        self.archive.frontier_add(found, depth=depth + 1)
         if not extracted.is_article:
-            return self._count(self._record(page, decoded, None))
-        parts, complete = await self._parts(fetcher, extracted, content_type)
+            return self._count(self._record(page, decoded, None, frontier_url=url))
+        parts, complete = await self._parts(fetcher, extracted, content_type, depth)
         article = _finish(extracted, decoded, page.final_url, rule)
         if not complete:
             article = article.model_copy(update={"flags": [*article.flags, "pages_missing"]})
-        outcome = self._count(self._record(page, decoded, article))
+        outcome = self._count(self._record(page, decoded, article, frontier_url=url))
         for part, part_decoded in parts:
-            self._record(part, part_decoded, None, outcome="part")
+            self._record(part, part_decoded, None, "part", frontier_url=part.url)
         return outcome
 
     async def _parts(
-        self, fetcher: Fetcher, first: Extracted, content_type: str | None
+        self, fetcher: Fetcher, first: Extracted, content_type: str | None, depth: int
     ) -> tuple[list[tuple[Page, Decoded]], bool]:
         """Fetch the further parts of a multi-page article into `first.blocks`.
 
@@ -390,8 +413,10 @@ class _Crawl:
             if canonical in visited:
                 break
             visited.add(canonical)
-            self.seen.add(canonical)  # a part is never crawled as an article of its own
-            page = await self._fetch(fetcher, next_url)
+            # A part is never crawled as an article of its own (even if a listing linked it).
+            self.seen.add(canonical)
+            self.archive.frontier_add([canonical], depth=depth, state="part")
+            page = await self._fetch(fetcher, canonical)
             if page is None:
                 return parts, False
             try:
@@ -400,7 +425,7 @@ class _Crawl:
                     fetched_at=page.fetched_at,
                 )  # fmt: skip
             except ExtractError as exc:
-                self._failure(page.url, exc, page.status)
+                self._failure(page.url, exc, page.status, frontier_url=canonical)
                 return parts, False
             number = len(parts) + 2
             first.blocks.extend(replace(block, page=number) for block in extracted.blocks)

@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from ..errors import ConfigError, StoreError, redact
 from ..models import Article, Decoded, Page
-from . import migrations, search
+from . import frontier, migrations, search
 from .engine import database_url, make_engine
 from .search import SearchHit
 from .tables import (
@@ -218,6 +218,7 @@ class Archive:
         outcome: str = "not_article",
         run_id: int | None = None,
         attempts: int | None = None,
+        frontier_url: str | None = None,
     ) -> str:
         """Store one fetched page: its raw capture, its article if it is one, and a fetch row.
 
@@ -241,6 +242,12 @@ class Archive:
                     attempts=attempts,
                 )
             )
+            if frontier_url is not None:
+                # The page's rows and its frontier mark commit together, or not at all.
+                state = (
+                    "done" if article is not None else ("part" if outcome == "part" else "listing")
+                )
+                frontier.finish(session.connection(), frontier_url, state=state)
         return outcome
 
     def save_failure(
@@ -254,8 +261,9 @@ class Archive:
         elapsed_ms: int | None = None,
         run_id: int | None = None,
         attempts: int | None = None,
+        frontier_url: str | None = None,
     ) -> None:
-        """Record a failed fetch or extraction of one URL."""
+        """Record a failed fetch or extraction of one URL (and fail it in the frontier)."""
         with self._errors(), Session(self.engine) as session, session.begin():
             session.add(
                 FetchRow(
@@ -270,6 +278,33 @@ class Archive:
                     elapsed_ms=elapsed_ms,
                 )
             )
+            if frontier_url is not None:
+                frontier.finish(
+                    session.connection(), frontier_url, state="failed", kind=kind,
+                    message=redact(message)[:_MAX_ERROR_MESSAGE],
+                )  # fmt: skip
+
+    def frontier_begin(self, start_urls: list[str], recent: timedelta, rest: timedelta) -> None:
+        """Start a crawl's use of the frontier: dead leases back to pending, listings and
+        recent articles that have rested queued again, start URLs queued."""
+        with self._errors(), self.engine.begin() as connection:
+            frontier.begin(connection, start_urls, recent, rest)
+
+    def frontier_add(self, urls: list[str], *, depth: int, state: str = "pending") -> None:
+        """Record newly found URLs (known ones keep their state)."""
+        if urls:
+            with self._errors(), self.engine.begin() as connection:
+                frontier.add(connection, urls, depth=depth, state=state)
+
+    def frontier_claim(self) -> tuple[str, int] | None:
+        """Lease the next pending URL and its depth, or None."""
+        with self._errors(), self.engine.begin() as connection:
+            return frontier.claim(connection)
+
+    def frontier_counts(self) -> dict[str, int]:
+        """URLs per frontier state."""
+        with self._errors(), self.engine.connect() as connection:
+            return frontier.counts(connection)
 
     def begin_run(self, start_urls: list[str]) -> int:
         """Record the start of a crawl; returns its run id."""

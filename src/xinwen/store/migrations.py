@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from sqlmodel import SQLModel
 
 from . import search
-from .tables import RevisionRow, RunRow
+from .tables import FrontierRow, RevisionRow, RunRow
 from .views import create_views
 
 Migration = tuple[int, str, Callable[[Connection], None]]
@@ -46,6 +46,10 @@ def _runs(connection: Connection) -> None:
     )
 
 
+def _frontier(connection: Connection) -> None:
+    FrontierRow.__table__.create(connection, checkfirst=True)  # type: ignore[attr-defined]
+
+
 MIGRATIONS: list[Migration] = [
     (
         2,
@@ -67,6 +71,7 @@ MIGRATIONS: list[Migration] = [
     (5, "table article_fts: Chinese full-text search (SQLite only)", search.migrate),
     (6, "views latest_articles, failures_24h, site_health (SQLite only)", create_views),
     (7, "table run; fetch: run_id, attempts", _runs),
+    (8, "table frontier", _frontier),
 ]
 LATEST = max(version for version, _, _ in MIGRATIONS)
 

@@ -8,7 +8,7 @@ from sqlalchemy import Column, ForeignKey, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
 # Bumped by every migration; stored in SQLite's `PRAGMA user_version`.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 class ArticleRow(SQLModel, table=True):
@@ -139,6 +139,23 @@ class RunRow(SQLModel, table=True):
     not_article: int = 0
     failed: int = 0
     error: str | None = None  # why a failed run failed
+
+
+class FrontierRow(SQLModel, table=True):
+    """The crawl frontier: every URL a crawl has found, and how far it got (since schema 8)."""
+
+    __tablename__ = "frontier"
+
+    url: str = Field(primary_key=True)  # canonical form
+    state: str = Field(index=True)  # pending, leased, done or failed
+    depth: int = 0  # links followed from a start URL
+    attempts: int = 0  # times a crawl took it on
+    lease_token: str | None = None
+    lease_until: datetime | None = None
+    last_error_kind: str | None = None
+    last_error: str | None = None
+    discovered_at: datetime
+    updated_at: datetime
 
 
 class SchemaVersion(SQLModel, table=True):
