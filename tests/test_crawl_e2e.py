@@ -159,3 +159,47 @@ def test_run_is_recorded_and_json_summary(tmp_path: Path, site_url: str):
     assert json.loads(run["start_urls"]) == [site_url]
     tagged = _rows(db, "SELECT count(*) FROM fetch WHERE run_id = ? AND attempts = 1", run["id"])
     assert tagged[0][0] == 7
+
+
+def test_start_url_redirect_to_another_host_is_followed(tmp_path: Path):
+    """example.com -> www.example.com: the site's links are on the final host."""
+    import asyncio
+
+    import httpx
+
+    from xinwen import Archive
+    from xinwen.fetch import FetchSettings
+    from xinwen.pipeline import crawl_async
+
+    article = (
+        "<html><head><title>央行降准_新闻网</title></head><body><h1>央行降准</h1>"
+        "<div class=info>发布时间：2024-11-06 10:00</div><div class=content><p>"
+        + "中国人民银行决定下调金融机构存款准备金率，释放长期资金约一万亿元。" * 5
+        + "</p></div></body></html>"
+    )
+    pages = {
+        "http://news.test/": (301, {"Location": "http://www.news.test/"}, ""),
+        "http://www.news.test/": (200, {}, '<a href="/a/1.html">央行降准</a>'),
+        "http://www.news.test/a/1.html": (200, {}, article),
+        "http://www.news.test/robots.txt": (404, {}, ""),
+        "http://news.test/robots.txt": (404, {}, ""),
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status, headers, body = pages.get(str(request.url), (404, {}, ""))
+        return httpx.Response(
+            status, headers={"Content-Type": "text/html; charset=utf-8", **headers},
+            content=body.encode(),
+        )  # fmt: skip
+
+    settings = FetchSettings(delay=0, allow_private=True)  # no DNS: the transport is a mock
+    with Archive(tmp_path / "x.db") as archive:
+        stats = asyncio.run(
+            crawl_async(
+                ["http://news.test/"], archive, settings=settings,
+                transport=httpx.MockTransport(handler),
+            )
+        )  # fmt: skip
+        titles = [row["title"] for row in archive.query("SELECT title FROM article")]
+    assert stats.outcomes["new"] == 1
+    assert titles == ["央行降准"]

@@ -374,6 +374,10 @@ class _Crawl:
         page = await self._fetch(fetcher, url)
         if page is None:
             return "failed"
+        if depth == 0:
+            # A start URL that redirects (example.com -> www.example.com) brings its final host
+            # into the crawl, or every link on the site would be dropped as off-site.
+            self.hosts.add(urls.host_of(page.final_url))
         content_type = page.content_type
         if content_type and not content_type.lower().startswith(_HTML_TYPES):
             return self._count(self._record(page, None, None, frontier_url=url))
