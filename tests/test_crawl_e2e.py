@@ -127,7 +127,11 @@ def test_second_crawl_adds_no_rows(tmp_path: Path, site_url: str):
     assert [_rows(db, f"SELECT count(*) FROM {t}")[0][0] for t in ("article", "section")] == counts
     # Raw payloads are stored once per digest, however often they are fetched.
     assert _rows(db, "SELECT count(*) FROM payload")[0][0] == 7
-    assert _rows(db, "SELECT count(*) FROM capture")[0][0] == 14
+    # Articles are re-checked with conditional GETs: an unchanged one costs a 304 and stores
+    # no capture; the three listings are read again in full.
+    assert _rows(db, "SELECT count(*) FROM capture")[0][0] == 7 + 3
+    not_modified = _rows(db, "SELECT count(*) FROM fetch WHERE http_status = 304")[0][0]
+    assert not_modified == 4
 
 
 def test_database_is_wal_and_raw_bytes_round_trip(crawled, site_url: str):

@@ -341,3 +341,25 @@ def test_error_messages_are_redacted_but_keep_the_url():
     error = HTTPStatusError("HTTP 404", url=url, status=404)
     assert "secret" not in str(error) and "SECRET" not in str(error)
     assert error.url == url  # the caller's key, unchanged
+
+
+def test_conditional_get_returns_304_without_content():
+    seen: list[dict[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(dict(request.headers))
+        if request.headers.get("if-none-match") == '"v1"':
+            return httpx.Response(304, headers={"ETag": '"v1"'})
+        return httpx.Response(200, content=b"<p>x</p>", headers={"ETag": '"v1"'})
+
+    async def run() -> tuple[int, bytes, int, bytes]:
+        config = FetchSettings(delay=0)
+        async with Fetcher(config, transport=httpx.MockTransport(handler)) as fetcher:
+            first = await fetcher.fetch("http://news.test/a.html")
+            again = await fetcher.fetch(
+                "http://news.test/a.html", validators={"If-None-Match": first.headers["etag"]}
+            )
+        return first.status, first.content, again.status, again.content
+
+    assert asyncio.run(run()) == (200, b"<p>x</p>", 304, b"")
+    assert "if-none-match" not in seen[0] and seen[1]["if-none-match"] == '"v1"'

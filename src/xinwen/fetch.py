@@ -590,14 +590,18 @@ class Fetcher:
             task.cancel()
         await self._client.aclose()
 
-    async def fetch(self, url: str) -> FetchedPage:
+    async def fetch(self, url: str, *, validators: dict[str, str] | None = None) -> FetchedPage:
         """Fetch one URL, retrying transient failures; raise a `FetchError` subclass on failure.
 
         The error's `attempts` (or the page's) is the number of requests made for the URL.
+        `validators` (`If-None-Match`, `If-Modified-Since`) make the request conditional: an
+        unchanged page then comes back as a page with status 304 and no content.
         """
-        return await self._fetch(url, self.settings.max_redirects)
+        return await self._fetch(url, self.settings.max_redirects, validators)
 
-    async def _fetch(self, url: str, max_redirects: int) -> FetchedPage:
+    async def _fetch(
+        self, url: str, max_redirects: int, validators: dict[str, str] | None = None
+    ) -> FetchedPage:
         if not url.lower().startswith(("http://", "https://")):
             raise FetchError("not an http(s) URL", url=url)
         try:
@@ -607,7 +611,7 @@ class Fetcher:
         attempt = 1
         while True:
             try:
-                return await self._attempt(url, host, attempt, max_redirects)
+                return await self._attempt(url, host, attempt, max_redirects, validators)
             except FetchError as exc:
                 exc.attempts = attempt
                 retry_after = getattr(exc, "retry_after", None)
@@ -701,7 +705,12 @@ class Fetcher:
             host.next_start = time.monotonic() + max(self.settings.delay, host.delay)
 
     async def _attempt(
-        self, url: str, host: _Host, attempt: int, max_redirects: int
+        self,
+        url: str,
+        host: _Host,
+        attempt: int,
+        max_redirects: int,
+        validators: dict[str, str] | None = None,
     ) -> FetchedPage:
         """One attempt: a host slot, the politeness delay, then the request under the deadline."""
         async with host.slots:
@@ -709,7 +718,7 @@ class Fetcher:
             started = time.monotonic()
             try:
                 async with asyncio.timeout(self.settings.deadline):
-                    return await self._get(url, started, attempt, max_redirects)
+                    return await self._get(url, started, attempt, max_redirects, validators)
             except TimeoutError as exc:
                 raise FetchTimeout(
                     f"no complete response within {self.settings.deadline:g} s",
@@ -753,13 +762,20 @@ class Fetcher:
                     address=str(address),
                 )
 
-    async def _get(self, url: str, started: float, attempt: int, max_redirects: int) -> FetchedPage:
+    async def _get(
+        self,
+        url: str,
+        started: float,
+        attempt: int,
+        max_redirects: int,
+        validators: dict[str, str] | None = None,
+    ) -> FetchedPage:
         """GET `url`, following at most `max_redirects` redirects.
 
         httpx builds each redirect's request (`next_request`: the Location resolved, credentials
         and cookies dropped when the origin changes); `_check_redirect` has vetted it first.
         """
-        request = self._client.build_request("GET", url)
+        request = self._client.build_request("GET", url, headers=validators or None)
         chain: list[str] = []
         while True:
             await self._guard(request.url, url)
@@ -793,6 +809,14 @@ class Fetcher:
         attempt: int,
     ) -> FetchedPage:
         status = response.status_code
+        if status == 304:  # the answer to a conditional request: unchanged, no body
+            return FetchedPage(
+                url=url, final_url=str(response.url), status=status,
+                headers={k.lower(): v for k, v in response.headers.items()}, content=b"",
+                fetched_at=datetime.now(UTC),
+                elapsed_ms=int((time.monotonic() - started) * 1000),
+                attempts=attempt, redirects=tuple(chain),
+            )  # fmt: skip
         if not 200 <= status < 300:
             # Retry-After is heeded where it means "come back later" (RFC 9110 15.6.4, RFC 6585
             # 4), not on a 404 that happens to carry one: it pauses the whole host.

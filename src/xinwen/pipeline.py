@@ -355,11 +355,13 @@ class _Crawl:
         self.stats.failures["robots_disallow"] += 1
         return False
 
-    async def _fetch(self, fetcher: Fetcher, url: str) -> Page | None:
+    async def _fetch(
+        self, fetcher: Fetcher, url: str, validators: dict[str, str] | None = None
+    ) -> Page | None:
         if not await self._allowed(fetcher, url):
             return None
         try:
-            page = await fetcher.fetch(url)
+            page = await fetcher.fetch(url, validators=validators)
         except ArchiveError as exc:
             status = getattr(exc, "status", None)
             self._failure(url, exc, status, frontier_url=url)
@@ -371,9 +373,18 @@ class _Crawl:
         return page
 
     async def _handle(self, fetcher: Fetcher, url: str, depth: int) -> str:
-        page = await self._fetch(fetcher, url)
+        # Re-checking a stored article: a conditional GET, so an unchanged page costs a 304.
+        validators = self.archive.validators_for(url)
+        page = await self._fetch(fetcher, url, validators)
         if page is None:
             return "failed"
+        if page.status == 304:
+            return self._count(
+                self.archive.save_not_modified(
+                    page, run_id=self.stats.run_id, attempts=getattr(page, "attempts", None),
+                    frontier_url=url,
+                )
+            )  # fmt: skip
         if depth == 0:
             # A start URL that redirects (example.com -> www.example.com) brings its final host
             # into the crawl, or every link on the site would be dropped as off-site.

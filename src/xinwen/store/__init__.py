@@ -284,6 +284,50 @@ class Archive:
                     message=redact(message)[:_MAX_ERROR_MESSAGE],
                 )  # fmt: skip
 
+    def validators_for(self, url: str) -> dict[str, str]:
+        """Conditional-request headers for re-checking a stored article: its capture's ETag and
+        Last-Modified, as `If-None-Match` and `If-Modified-Since`; empty if there are none."""
+        rows = self.query(
+            "SELECT c.headers FROM article a JOIN capture c ON c.id = a.capture_id"
+            " WHERE a.url = :u",
+            {"u": url},
+        )
+        if not rows:
+            return {}
+        headers = json.loads(rows[0]["headers"])
+        found = {}
+        if headers.get("etag"):
+            found["If-None-Match"] = headers["etag"]
+        if headers.get("last-modified"):
+            found["If-Modified-Since"] = headers["last-modified"]
+        return found
+
+    def save_not_modified(
+        self,
+        page: Page,
+        *,
+        run_id: int | None = None,
+        attempts: int | None = None,
+        frontier_url: str | None = None,
+    ) -> str:
+        """Record a 304 answer to a re-check: the article is unchanged and nothing is stored
+        but the fetch row, in one transaction with the frontier mark. Returns `unchanged`."""
+        with self._errors(), Session(self.engine) as session, session.begin():
+            session.execute(
+                text("UPDATE article SET last_fetched_at = :at, gone_at = NULL WHERE url = :u"),
+                {"at": page.fetched_at, "u": page.url},
+            )
+            session.add(
+                FetchRow(
+                    url=redact(page.url), fetched_at=page.fetched_at, outcome="unchanged",
+                    http_status=page.status, elapsed_ms=page.elapsed_ms, run_id=run_id,
+                    attempts=attempts,
+                )
+            )  # fmt: skip
+            if frontier_url is not None:
+                frontier.finish(session.connection(), frontier_url, state="done")
+        return "unchanged"
+
     def frontier_begin(self, start_urls: list[str], recent: timedelta, rest: timedelta) -> None:
         """Start a crawl's use of the frontier: dead leases back to pending, listings and
         recent articles that have rested queued again, start URLs queued."""
