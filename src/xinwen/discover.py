@@ -14,8 +14,12 @@ _SKIP_EXTENSIONS = re.compile(
     r"mp3|mp4|avi|mov|flv|apk|exe|dmg|woff2?|ttf)$",
     re.I,
 )
-# Trap limits (fault matrix row 34): browsers and Scrapy stop at 2,083 characters.
+# Trap limits (fault matrix row 34): browsers and Scrapy stop at 2,083 characters; Heritrix's
+# PathologicalPathDecideRule allows a path segment 2 repeats and TooManyPathSegments 20 segments
+# (calendar and /a/a/a/... traps).
 MAX_URL_LENGTH = 2083
+MAX_SEGMENTS = 20
+MAX_REPEATS = 2
 
 
 def follow(links: Iterable[str], hosts: set[str], seen: set[str]) -> list[str]:
@@ -27,8 +31,21 @@ def follow(links: Iterable[str], hosts: set[str], seen: set[str]) -> list[str]:
         url = canonical_url(link)
         if url in seen or host_of(url) not in hosts:
             continue
-        if _SKIP_EXTENSIONS.search(urlsplit(url).path):
+        path = urlsplit(url).path
+        if _SKIP_EXTENSIONS.search(path) or _is_trap(path):
             continue
         seen.add(url)
         found.append(url)
     return found
+
+
+def _is_trap(path: str) -> bool:
+    segments = [segment for segment in path.split("/") if segment]
+    if len(segments) > MAX_SEGMENTS:
+        return True
+    counts: dict[str, int] = {}
+    for segment in segments:
+        counts[segment] = counts.get(segment, 0) + 1
+        if counts[segment] > MAX_REPEATS + 1:
+            return True
+    return False
