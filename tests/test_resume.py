@@ -76,3 +76,59 @@ def test_a_run_right_after_another_fetches_only_its_start_url(tmp_path: Path, si
     runner.invoke(app, ["crawl", site_url, "--db", str(db), "--delay", "0"])
     result = runner.invoke(app, ["crawl", site_url, "--db", str(db), "--delay", "0"])
     assert result.output.startswith("fetched 1, 0 new")  # everything else is resting
+
+
+def test_host_breaker_stops_hammering_a_dead_host(tmp_path: Path):
+    import asyncio
+
+    import httpx
+
+    from xinwen import Archive
+    from xinwen.fetch import FetchSettings
+    from xinwen.pipeline import BREAKER_OPEN, crawl_async
+
+    hits: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        hits.append(str(request.url))
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        raise httpx.ConnectError("connection refused", request=request)
+
+    starts = [f"http://dead.test/{i}.html" for i in range(BREAKER_OPEN + 5)]
+    settings = FetchSettings(delay=0, concurrency=1, max_attempts=1, allow_private=True)
+    with Archive(tmp_path / "x.db") as archive:
+        stats = asyncio.run(
+            crawl_async(starts, archive, settings=settings, transport=httpx.MockTransport(handler))
+        )
+        states = archive.frontier_counts()
+    pages = [h for h in hits if not h.endswith("robots.txt")]
+    assert len(pages) == BREAKER_OPEN  # then the host is left alone
+    assert stats.failures["host_breaker"] == 5
+    # The skipped URLs stay leased, to be taken up by the next run, not failed for good.
+    assert states == {"failed": BREAKER_OPEN, "leased": 5}
+
+
+def test_unreachable_robots_txt_leaves_urls_for_the_next_run(tmp_path: Path):
+    import asyncio
+
+    import httpx
+
+    from xinwen import Archive
+    from xinwen.fetch import FetchSettings
+    from xinwen.pipeline import crawl_async
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    settings = FetchSettings(delay=0, max_attempts=1, allow_private=True)
+    with Archive(tmp_path / "x.db") as archive:
+        stats = asyncio.run(
+            crawl_async(
+                ["http://down.test/a.html"], archive, settings=settings,
+                transport=httpx.MockTransport(handler),
+            )
+        )  # fmt: skip
+        states = archive.frontier_counts()
+    assert stats.failures["robots_unreachable"] == 1
+    assert states == {"leased": 1}  # given back to pending by the next run

@@ -176,6 +176,22 @@ def _validate_start(given: Iterable[str]) -> list[str]:
     return starts
 
 
+# The per-host circuit breaker (fault matrix, C2): a host is skipped for the rest of the run
+# after 10 connect, DNS, TLS or timeout failures in a row (each after its own retries), or 5
+# rate limits or 5xx answers in a row; any success resets the count.
+BREAKER_OPEN = 10
+
+
+def _strikes(exc: ArchiveError) -> int:
+    """How much a failure counts towards opening its host's breaker."""
+    if exc.kind in ("connect", "dns", "tls", "timeout"):
+        return 1
+    status = getattr(exc, "status", None)
+    if exc.kind == "rate_limited" or (isinstance(status, int) and status >= 500):
+        return 2
+    return 0
+
+
 # The most parts of one multi-page article that are fetched and stitched together.
 MAX_PARTS = 20
 # Articles first found this recently are fetched again by later runs, to catch edits; older
@@ -279,6 +295,7 @@ class _Crawl:
         self.budget = 0
         self.active = 0  # URLs being worked on right now
         self.rest = REST
+        self.strikes: Counter[str] = Counter()  # host -> failures in a row that suggest it is down
 
     async def go(self, fetcher: Fetcher, concurrency: int, max_pages: int) -> None:
         self.budget = max_pages
@@ -348,16 +365,26 @@ class _Crawl:
             fetcher.set_host_delay(url, delay)
         if policy.allowed(url, agent):
             return True
+        # An unreachable robots.txt disallows the host for this run only (RFC 9309): its URLs
+        # stay leased for the next run instead of failing for good.
+        gone_for_now = policy.source == "unreachable"
+        kind = "robots_unreachable" if gone_for_now else "robots_disallow"
         self.archive.save_failure(
-            url, kind="robots_disallow", message=f"disallowed by robots.txt ({policy.source})",
-            run_id=self.stats.run_id, frontier_url=url,
+            url, kind=kind, message=f"disallowed by robots.txt ({policy.source})",
+            run_id=self.stats.run_id, frontier_url=None if gone_for_now else url,
         )  # fmt: skip
-        self.stats.failures["robots_disallow"] += 1
+        self.stats.failures[kind] += 1
         return False
 
     async def _fetch(
         self, fetcher: Fetcher, url: str, validators: dict[str, str] | None = None
     ) -> Page | None:
+        host = urls.host_of(url)
+        if self.strikes[host] >= BREAKER_OPEN:
+            # The host's breaker is open: leave the URL leased, so the next run takes it up
+            # again (frontier.begin gives leases back), instead of failing it for good.
+            self.stats.failures["host_breaker"] += 1
+            return None
         if not await self._allowed(fetcher, url):
             return None
         try:
@@ -365,10 +392,12 @@ class _Crawl:
         except ArchiveError as exc:
             status = getattr(exc, "status", None)
             self._failure(url, exc, status, frontier_url=url)
+            self.strikes[host] += _strikes(exc)
             if status in (404, 410):
                 # An archived article the site has removed: kept, and marked gone.
                 self.archive.mark_gone(urls.canonical_url(url), datetime.now(UTC))
             return None
+        self.strikes[host] = 0
         self.stats.fetched += 1
         return page
 
