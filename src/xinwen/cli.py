@@ -28,7 +28,6 @@ app = typer.Typer(
 )
 
 # Exit codes (README, docs/cli.md): 1 for a failed database or, for `parse`, a failed page.
-EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another crawl holds the archive; cron may simply try again

@@ -417,9 +417,6 @@ def _contains(outer: Stats, inner: Stats) -> bool:
     return outer.runs_start <= inner.runs_start and inner.runs_end <= outer.runs_end
 
 
-_Line = list[str]
-
-
 # No news article is longer than this many characters; beyond it the page is hostile or broken
 # (a 10 MB text node took 4 s to normalize) and the body is cut, with a flag.
 MAX_BODY = 500_000
