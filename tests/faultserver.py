@@ -20,6 +20,10 @@ Other listeners, printed beside `port`: `other_port` (the same routes on another
 cross-origin redirects), `blackhole_port` (a listener whose accept queue is full, so a connect
 hangs: the connect-timeout row) and `tls_port` (the same routes over TLS with a self-signed
 certificate; null when no `openssl` command is available to make one).
+
+`/gen/<seed>/<pages>/` is a generated news site for the mini-soak (tests/test_soak.py): an index,
+listing pages of 50 links each, and `<pages>` articles, of which 5% have a transient fault and
+2% a permanent one, chosen by `site_plan(seed, pages)`; see that section below.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import contextlib
 import gzip
 import json
 import os
+import random
+import select
 import shutil
 import signal
 import socket
@@ -41,7 +47,7 @@ import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from email.utils import formatdate
 from functools import cache
 from pathlib import Path
@@ -492,6 +498,136 @@ async def _charset(r: Request) -> None:
     await r.respond(200, body, {"Content-Type": content_type})
 
 
+# --- the generated site (the mini-soak) ----------------------------------------------------
+
+# Faults of the generated site's articles, by page number (see `site_plan`). Transient ones end
+# in the page after retries or are bad input that must still decode; permanent ones never do.
+TRANSIENT = ("503-once", "503-twice", "drop", "gzip-truncated", "slow", "gbk-mislabelled")
+PERMANENT = ("500", "404")
+TRANSIENT_SHARE = 0.05
+PERMANENT_SHARE = 0.02
+PER_LISTING = 50  # article links per listing page
+SLOW = 0.4  # seconds a "slow" article makes the client wait for its body
+
+
+@cache
+def site_plan(seed: int, pages: int) -> dict[int, str]:
+    """The fault of each faulty article of `/gen/<seed>/<pages>/`, by page number.
+
+    Exactly 5% of the pages get a transient fault and 2% a permanent one (rounded), spread by a
+    generator seeded with `seed`; the kinds take turns in the order of TRANSIENT and PERMANENT.
+    """
+    transient = round(pages * TRANSIENT_SHARE)
+    permanent = round(pages * PERMANENT_SHARE)
+    chosen = random.Random(seed).sample(range(pages), transient + permanent)
+    plan = {n: TRANSIENT[i % len(TRANSIENT)] for i, n in enumerate(chosen[:transient])}
+    plan.update({n: PERMANENT[i % len(PERMANENT)] for i, n in enumerate(chosen[transient:])})
+    return plan
+
+
+def site_title(n: int) -> str:
+    """The headline of article `n` (镕 is in GBK but not GB2312: a mislabelled page shows it)."""
+    return f"新华社快讯第{n}号：朱镕基考察上海浦东新区"
+
+
+def site_expected_hits(fault: str | None) -> int:
+    """Requests a crawler with 4 attempts per transient fault makes for an article."""
+    return {"503-once": 2, "503-twice": 3, "drop": 2, "gzip-truncated": 2, "500": 4}.get(
+        fault or "", 1
+    )
+
+
+def _site_article(base: str, pages: int, n: int) -> str:
+    title = site_title(n)
+    day, minute = 1 + n % 28, n % 60
+    paragraphs = "".join(
+        f"<p>第{n}号稿件第{i}段：国务院总理朱镕基今天在上海考察浦东新区的开发开放工作，"
+        f"听取了市政府的汇报，并与基层干部群众座谈，了解企业生产经营情况。</p>"
+        for i in range(1, 7)
+    )
+    # The next article is linked with a tracking parameter and a fragment: the crawler must
+    # collapse it to the same canonical URL (no duplicate rows, no second fetch).
+    after = (n + 1) % pages
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
+        f"<div class='nav'><a href='{base}'>首页</a></div><h1>{title}</h1>"
+        f"<p class='time'>2024-11-{day:02d} 10:{minute:02d}</p>"
+        f"<div class='content'>{paragraphs}</div>"
+        f"<div class='more'><a href='{base}a/{after}.html?utm_source=related#top'>下一篇</a></div>"
+        "</body></html>"
+    )
+
+
+def _site_listing(base: str, pages: int, k: int) -> str:
+    first = (k - 1) * PER_LISTING
+    items = "".join(
+        f"<li><a href='{base}a/{n}.html'>{site_title(n)}</a></li>"
+        for n in range(first, min(first + PER_LISTING, pages))
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>新闻列表 {k}</title></head>"
+        f"<body><ul class='list'>{items}</ul></body></html>"
+    )
+
+
+def _site_index(base: str, pages: int) -> str:
+    listings = -(-pages // PER_LISTING)
+    items = "".join(f"<li><a href='{base}list/{k}.html'>列表{k}</a></li>"
+                    for k in range(1, listings + 1))  # fmt: skip
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>新闻网</title></head>"
+        f"<body><ul>{items}</ul></body></html>"
+    )
+
+
+async def _generated(r: Request) -> None:
+    """/gen/<seed>/<pages>/ (index), .../list/<k>.html, .../a/<n>.html (see `site_plan`)."""
+    parts = r.path.split("/")  # ['', 'gen', seed, pages, ...]
+    try:
+        seed, pages = int(parts[2]), int(parts[3])
+    except (IndexError, ValueError):
+        await r.respond(404, b"no such site")
+        return
+    base = f"/gen/{seed}/{pages}/"
+    rest = r.path.removeprefix(base)
+    page: str | None = None
+    fault: str | None = None
+    if rest == "":
+        page = _site_index(base, pages)
+    elif rest.startswith("list/") and rest.endswith(".html") and rest[5:-5].isdigit():
+        k = int(rest[5:-5])
+        if 1 <= k <= -(-pages // PER_LISTING):
+            page = _site_listing(base, pages, k)
+    elif rest.startswith("a/") and rest.endswith(".html") and rest[2:-5].isdigit():
+        n = int(rest[2:-5])
+        if n < pages:
+            page = _site_article(base, pages, n)
+            fault = site_plan(seed, pages).get(n)
+    if page is None:
+        await r.respond(404, b"no such page")
+        return
+    hit = r.counters.hits[r.target]
+    body = page.encode()
+    if fault == "500" or (fault == "503-once" and hit <= 1) or (fault == "503-twice" and hit <= 2):
+        await r.respond(int(fault[:3]), b"server busy")
+    elif fault == "404":
+        await r.respond(404, b"not found")
+    elif fault == "drop" and hit <= 1:
+        r.reset()
+    elif fault == "gzip-truncated" and hit <= 1:
+        await r.respond(200, gzip.compress(body)[:-20], {"Content-Encoding": "gzip"})
+    elif fault == "slow":
+        await r.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                     b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))  # fmt: skip
+        await asyncio.sleep(SLOW)
+        await r.send(body, body=len(body))
+    elif fault == "gbk-mislabelled":
+        body = page.replace("charset='utf-8'", "charset='gbk'").encode("gbk")
+        await r.respond(200, body, {"Content-Type": "text/html; charset=utf-8"})
+    else:
+        await r.respond(200, body)
+
+
 async def _read_head(reader: asyncio.StreamReader) -> tuple[str, dict[str, str]] | None:
     try:
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
@@ -533,6 +669,8 @@ def handler(counters: Counters) -> Callable[[asyncio.StreamReader, asyncio.Strea
                 await request.respond(200, b"{}", {"Content-Type": "application/json"})
             elif path in ROUTES:
                 await ROUTES[path](request)
+            elif path.startswith("/gen/"):
+                await _generated(request)
             else:
                 await request.respond(404, b"no such route")
         except (ConnectionError, OSError):
@@ -583,6 +721,35 @@ def _tls_context(directory: Path) -> ssl.SSLContext | None:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     return context
+
+
+@contextlib.contextmanager
+def running(log: Path) -> Iterator[dict[str, Any]]:
+    """Run this server in a subprocess for a test; yield the ports it printed (see the module
+    docstring). Its stderr goes to `log`; it is stopped however the block ends."""
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, str(Path(__file__))],
+            stdin=subprocess.PIPE,  # closed at the end: the server exits on EOF
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], 30)
+        line = process.stdout.readline() if ready else b""
+        if not line:
+            raise RuntimeError(f"the fault server did not start: {log.read_text(errors='replace')}")
+        yield json.loads(line)
+    finally:
+        process.stdin.close()
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        process.stdout.close()
 
 
 async def main() -> None:

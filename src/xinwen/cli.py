@@ -143,9 +143,19 @@ def crawl(
             min=0.0,
         ),
     ] = 10.0,
+    backoff: Annotated[
+        float,
+        typer.Option(
+            help="Seconds the first retry of a failed fetch waits at most; each later retry "
+            "doubles it (random jitter; a server's Retry-After is still honoured).",
+            min=0.0,
+        ),
+    ] = 1.0,
 ) -> None:
     """Crawl from the start URLs, following links on the same hosts, and store each article."""
-    settings = FetchSettings(concurrency=concurrency, delay=delay, allow_private=allow_private)
+    settings = FetchSettings(
+        concurrency=concurrency, delay=delay, allow_private=allow_private, backoff_base=backoff
+    )
     _run_crawl(urls, db, max_pages, settings, rules or [], quiet, as_json, recheck_after)
 
 
