@@ -44,6 +44,18 @@ _SCRIPT_DATE = re.compile(
     r"""\s*[:=]\s*["']?(\d{10}|\d{4}-\d{1,2}-\d{1,2}[ T]?\d{0,2}:?\d{0,2}:?\d{0,2})""",
     re.I,
 )
+# `_SCRIPT_DATE.search` over a whole page takes 8 ms per corpus page (it runs on the 28 pages
+# without a visible or declared date): case-insensitive, it is tried at every character. The
+# keys, lower-cased, each behind a literal prefix that the regex engine finds at C speed, give
+# the places where it can match (key, separator, digit: a necessary condition), leftmost first;
+# `_SCRIPT_DATE` decides at each. 0.8 ms, most of it `str.lower`.
+_SCRIPT_KEYS = tuple(
+    re.compile(key + r"""["']?\s*[:=]\s*["']?\d""")
+    for key in (r"pub(?:lish_?time|_?time|date|lish_?date)", "datepublished", "createtime", "ct")
+)
+# Characters that re.IGNORECASE matches to a key's letters but str.lower() does not lower to
+# them (ı and ſ; İ lowers to two characters, which the length check catches).
+_ODD_CASE = ("ı", "ſ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +157,7 @@ def _body_runs(
 
 def from_scripts(html: str, zone: timezone) -> Candidate | None:
     """A publish time assigned in an inline script (`var publish_time = "..."`, `ct = 1581...`)."""
-    match = _SCRIPT_DATE.search(html)
+    match = _script_date(html)
     if match is None:
         return None
     value = match.group(1)
@@ -157,6 +169,25 @@ def from_scripts(html: str, zone: timezone) -> Candidate | None:
         return Candidate(found, 0.0, "script")
     parsed = dates.parse_date(value, zone=zone)
     return Candidate(parsed, 0.0, "script") if parsed else None
+
+
+def _script_date(html: str) -> re.Match[str] | None:
+    """The match that `_SCRIPT_DATE.search(html)` finds (same group), found faster.
+
+    See `_SCRIPT_KEYS`. A match that starts with a quote is returned from the key after it.
+    """
+    lowered = html.lower()
+    if len(lowered) != len(html) or any(c in lowered for c in _ODD_CASE):
+        return _SCRIPT_DATE.search(html)
+    first = len(html)  # the leftmost place where _SCRIPT_DATE matches, so far
+    for key in _SCRIPT_KEYS:
+        start = 0
+        while (place := key.search(lowered, start)) is not None and place.start() < first:
+            if _SCRIPT_DATE.match(html, place.start()):
+                first = place.start()
+                break
+            start = place.start() + 1
+    return _SCRIPT_DATE.match(html, first) if first < len(html) else None
 
 
 def choose(meta: Candidate | None, seen: Candidate | None) -> Candidate | None:
