@@ -27,6 +27,8 @@ OWNERS = {
 }
 # Stages never import each other: only pipeline (and the CLI above it) chains them.
 STAGES = {"discover", "fetch", "parse", "normalize", "store"}
+# Modules of a stage that are not in its module or package: feeds.py is discovery too.
+STAGE_OF = {"feeds": "discover"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -56,6 +58,7 @@ def test_third_party_boundaries(path: Path):
 
 def _stage_of(name: str) -> str | None:
     head = name.split("/")[0].removesuffix(".py")
+    head = STAGE_OF.get(head, head)
     return head if head in STAGES else None
 
 
@@ -72,6 +75,6 @@ def test_stages_do_not_import_each_other(path: Path):
         # Resolve the relative import to a top-level name under xinwen.
         level = len(module) - len(module.lstrip("."))
         target = module.lstrip(".").split(".")[0]
-        top = target if level > depth else own
+        top = STAGE_OF.get(target, target) if level > depth else own
         if top in STAGES:
             assert top == own, f"{name} imports the {top} stage"

@@ -1,9 +1,15 @@
-"""Stage 1: which URLs to fetch next (pure: URLs in, URLs out; nothing is fetched here)."""
+"""Stage 1: which URLs to fetch next (pure: URLs in, URLs out; nothing is fetched here).
+
+The links come from pages (`parse`), sitemaps and feeds (`feeds`); `follow` keeps the ones on
+the crawl's hosts, in canonical form, that are no file and no trap, and, for a site with URL
+patterns (`UrlPatterns`, from a sites file), that match one.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .urls import canonical_url, host_of
@@ -22,8 +28,19 @@ MAX_SEGMENTS = 20
 MAX_REPEATS = 2
 
 
-def follow(links: Iterable[str], hosts: set[str], seen: set[str]) -> list[str]:
-    """Canonical same-host links not seen before, in page order; `seen` is updated."""
+def follow(
+    links: Iterable[str],
+    hosts: set[str],
+    seen: set[str],
+    *,
+    accept: Callable[[str], bool] | None = None,
+    files: bool = False,
+) -> list[str]:
+    """Canonical same-host links not seen before, in page order; `seen` is updated.
+
+    `accept(url)` (a site's `UrlPatterns.accepts`) can refuse more of them; `files=True` keeps
+    links that look like files (the `.xml.gz` sitemaps a sitemap index lists).
+    """
     found: list[str] = []
     for link in links:
         if len(link) > MAX_URL_LENGTH:
@@ -32,7 +49,9 @@ def follow(links: Iterable[str], hosts: set[str], seen: set[str]) -> list[str]:
         if url in seen or host_of(url) not in hosts:
             continue
         path = urlsplit(url).path
-        if _SKIP_EXTENSIONS.search(path) or _is_trap(path):
+        if (not files and _SKIP_EXTENSIONS.search(path)) or _is_trap(path):
+            continue
+        if accept is not None and not accept(url):
             continue
         seen.add(url)
         found.append(url)
@@ -49,3 +68,21 @@ def _is_trap(path: str) -> bool:
         if counts[segment] > MAX_REPEATS + 1:
             return True
     return False
+
+
+@dataclass(frozen=True, slots=True)
+class UrlPatterns:
+    """Which URLs of a host are worth following: those matching one of its regexes (a site's
+    `article_urls` and `listing_urls`), searched in the canonical URL. A host without
+    patterns accepts every URL.
+
+    >>> patterns = UrlPatterns({"n.example.cn": (re.compile(r"/a/\\d+\\.html$"),)})
+    >>> patterns.accepts("https://n.example.cn/a/1.html"), patterns.accepts("https://n.example.cn/about")
+    (True, False)
+    """
+
+    by_host: Mapping[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
+
+    def accepts(self, url: str) -> bool:
+        patterns = self.by_host.get(host_of(url))
+        return patterns is None or any(pattern.search(url) for pattern in patterns)

@@ -9,7 +9,8 @@
 - 429, 5xx, or no answer at all (`status=None`: DNS, connect, timeout): "unreachable", so
   nothing on the host is crawled in this run (RFC 9309 2.3.1.4).
 
-`Crawl-delay` is not in RFC 9309; it is honoured up to `MAX_CRAWL_DELAY` seconds.
+`Crawl-delay` is not in RFC 9309; it is honoured up to `MAX_CRAWL_DELAY` seconds. The
+`Sitemap:` lines are the crawl's to read (`RobotsPolicy.sitemaps`).
 """
 
 from __future__ import annotations
@@ -74,6 +75,12 @@ class RobotsPolicy:
         if self._parser is None:
             return self._allow_all
         return bool(self._parser.can_fetch(url, user_agent))
+
+    def sitemaps(self) -> list[str]:
+        """The URLs of the `Sitemap:` lines, in order (they belong to no group of rules)."""
+        if self._parser is None:
+            return []
+        return [url.strip() for url in self._parser.sitemaps if url.strip()]
 
     def crawl_delay(self, user_agent: str) -> float | None:
         """The Crawl-delay for `user_agent` in seconds, at most 60; None when none is given."""

@@ -232,6 +232,12 @@ def extract(
         # The pager's links to the other parts (1 2 3) are followed as parts, not as articles.
         parts = pages.continuations(url, result.links)
         result.links = [link for link in result.links if link not in parts]
+    elif links and url:
+        # A listing's pager (下一页, rel=next, index_1.htm, ?page=2), found apart from its other
+        # links: a site's URL patterns may refuse those, and the link cap may have cut the pager.
+        result.pagination = pages.listing_pages(
+            tree, url, generic.labels()["next_page"], result.links
+        )
     result.truncated = sum(len(b.text) for b in result.blocks) >= generic.MAX_BODY
     # 责任编辑 usually closes the article (and is dropped from the body as furniture); the info
     # line under the headline is the other place it appears.

@@ -1,9 +1,13 @@
-"""Multi-page articles: the link to the next part of the same article, if the page has one.
+"""Multi-page articles and paged listings: the links to a page's other pages.
 
 A part link is a `下一页` (or `rel="next"`) link whose target is a continuation of this page's
 own URL: the same path with a page number added or changed (`123.html` -> `123_2.html`,
 `index.htm` -> `index_1.htm`, `?page=2`). A `下一页` that leads anywhere else is list
 pagination or navigation, not a part of this article.
+
+A listing's pages (`listing_pages`) are wider: its `下一页` or `rel="next"` wherever it leads on
+the same host, and every continuation of its URL (the numbered pager), `/news/` counting as
+`/news/index.html`.
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ from selectolax.lexbor import LexborHTMLParser
 # A page number in the last path segment: `_2`, `-2`, `_p2` before the extension.
 _PAGE_SUFFIX = re.compile(r"(?:[_-]p?\d{1,3})?(?=\.(?:s?html?|php|aspx?|jsp)$)|(?:[_-]p?\d{1,3})?$")
 _PAGE_PARAMS = frozenset({"page", "p", "pg", "pageno", "pagenum", "page_num", "pn"})
+_INDEX = re.compile(r"(?<=/)(?:index|default)\.(?:s?html?|php|aspx?|jsp)$", re.I)
 _ARROWS = re.compile(r"[\s>»›→\]\[【】()（）]+")
 
 
-def _stem(url: str) -> str:
+def _stem(url: str, listing: bool = False) -> str:
     parts = urlsplit(url)
     path = _PAGE_SUFFIX.sub("", parts.path, count=1)
+    if listing:
+        path = _INDEX.sub("", path)
     query = urlencode(
         sorted((k, v) for k, v in parse_qsl(parts.query) if k.lower() not in _PAGE_PARAMS)
     )
@@ -58,16 +65,41 @@ def next_page(tree: LexborHTMLParser, url: str | None, labels: list[str]) -> str
     """The URL of the next part of this article, if the page links to one."""
     if not url:
         return None
-    wanted = {label.lower() for label in labels}
-    hrefs = [n.attributes.get("href") for n in tree.css('link[rel="next"], a[rel="next"]')]
-    for node in tree.css("a[href]"):
-        text = _ARROWS.sub("", node.text()).lower()
-        if text in wanted:
-            hrefs.append(node.attributes.get("href"))
-    for href in hrefs:
-        if not href or href.startswith(("javascript:", "#")):
-            continue
+    for href in _next_hrefs(tree, labels):
         target = urljoin(url, href.strip())
         if target.startswith(("http://", "https://")) and is_continuation(url, target):
             return target.split("#")[0]
     return None
+
+
+def listing_pages(
+    tree: LexborHTMLParser, url: str, labels: list[str], links: list[str]
+) -> list[str]:
+    """The other pages of the listing at `url`: where its `下一页`/`rel="next"` leads on the same
+    host, then the links among `links` that continue its URL, in page order.
+
+    >>> tree = LexborHTMLParser('<a href="index_1.htm">2</a><a href="/news/list.htm">下一页</a>')
+    >>> listing_pages(tree, "http://n.example.cn/news/", ["下一页"], ["http://n.example.cn/news/index_1.htm"])
+    ['http://n.example.cn/news/list.htm', 'http://n.example.cn/news/index_1.htm']
+    """
+    host = urlsplit(url).netloc.lower()
+    own = url.split("#")[0]
+    found: dict[str, None] = {}
+    for href in _next_hrefs(tree, labels):
+        target = urljoin(url, href.strip()).split("#")[0]
+        if urlsplit(target).netloc.lower() == host and target != own:
+            found[target] = None
+    stem = _stem(url, listing=True)
+    for link in links:
+        if host in link.lower() and link != own and _stem(link, listing=True) == stem:
+            found[link] = None
+    return [link for link in found if link.startswith(("http://", "https://"))]
+
+
+def _next_hrefs(tree: LexborHTMLParser, labels: list[str]) -> list[str]:
+    wanted = {label.lower() for label in labels}
+    hrefs = [n.attributes.get("href") for n in tree.css('link[rel="next"], a[rel="next"]')]
+    for node in tree.css("a[href]"):
+        if _ARROWS.sub("", node.text()).lower() in wanted:
+            hrefs.append(node.attributes.get("href"))
+    return [h for h in hrefs if h and not h.startswith(("javascript:", "#"))]
