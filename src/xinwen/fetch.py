@@ -528,6 +528,7 @@ class _Host:
         self.lock = asyncio.Lock()
         self.next_start = 0.0
         self.delay = 0.0  # a longer delay the host asked for (robots.txt Crawl-delay)
+        self.base_delay: float | None = None  # the host's own delay (a sites file), if set
 
 
 class Fetcher:
@@ -663,6 +664,18 @@ class Fetcher:
         the configured delay still applies when it is longer."""
         self._hosts[host_of(url)].delay = max(0.0, seconds)
 
+    def configure_host(
+        self, host: str, *, delay: float | None = None, per_host: int | None = None
+    ) -> None:
+        """Politeness of its own for `host` (`host:port`), in place of the settings' `delay` and
+        `per_host` (a site's in a sites file); a robots.txt Crawl-delay still applies when it is
+        longer. Call it before the first request to the host."""
+        state = self._hosts[host.lower()]
+        if per_host is not None:
+            state.slots = asyncio.Semaphore(max(1, per_host))
+        if delay is not None:
+            state.base_delay = max(0.0, delay)
+
     async def robots(self, url: str) -> RobotsPolicy:
         """The robots.txt policy of `url`'s origin, fetched once per Fetcher (RFC 9309).
 
@@ -702,7 +715,8 @@ class Fetcher:
             now = time.monotonic()
             if host.next_start > now:
                 await self._sleep(host.next_start - now)
-            host.next_start = time.monotonic() + max(self.settings.delay, host.delay)
+            base = self.settings.delay if host.base_delay is None else host.base_delay
+            host.next_start = time.monotonic() + max(base, host.delay)
 
     async def _attempt(
         self,
