@@ -498,6 +498,51 @@ async def _charset(r: Request) -> None:
     await r.respond(200, body, {"Content-Type": content_type})
 
 
+@route("/cut")
+async def _cut(r: Request) -> None:
+    """/cut?pattern=FTSU: the article, as the n-th request for this target gets it by the n-th
+    letter (the last one repeats): F the page; T its first half with no length, ended by closing
+    the connection (row 9: HTTP sees no error); S a complete version with a quarter of the
+    text; U the same without a length (unframed)."""
+    pattern = r.arg("pattern", "T")
+    letter = pattern[min(r.counters.hits[r.target], len(pattern)) - 1]
+    paragraph = "<p>新华社上海电，记者报道，国务院总理朱镕基在上海考察工作。</p>"
+    short = PAGE.replace((paragraph * 30).encode(), b"")
+    if letter in "TU":
+        await r.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                     b"Connection: close\r\n\r\n")  # fmt: skip
+        body = PAGE[: len(PAGE) // 2] if letter == "T" else short
+        await r.send(body, body=len(body))
+    else:
+        await r.respond(200, short if letter == "S" else PAGE)
+
+
+# Row 14: a block page served with 200, as Chinese sites show it to a client they suspect.
+BLOCK_TITLES = {"freq": "访问过于频繁", "verify": "安全验证"}
+
+
+@route("/captcha")
+async def _captcha(r: Request) -> None:
+    """/captcha?kind=freq|verify: a 2 KB block page with status 200 and no article."""
+    title = BLOCK_TITLES[r.arg("kind", "freq")]
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
+        f"<style>{'.box{margin:0 auto;width:320px}' * 40}</style></head><body>"
+        f"<div class='box'><h2>{title}</h2><p>您的访问过于频繁，请完成下方验证后继续访问。</p>"
+        "<div id='captcha'><button>点击验证</button></div></div></body></html>"
+    )
+    await r.respond(200, page.encode())
+
+
+@route("/links")
+async def _links(r: Request) -> None:
+    """/links?to=/a&to=/b: a listing page linking to each `to`, in order."""
+    targets = parse_qs(urlsplit(r.target).query).get("to", [])
+    items = "".join(f"<li><a href='{t}'>链接{i}</a></li>" for i, t in enumerate(targets))
+    page = f"<html><head><title>列表</title></head><body><ul>{items}</ul></body></html>"
+    await r.respond(200, page.encode())
+
+
 # --- the generated site (the mini-soak) ----------------------------------------------------
 
 # Faults of the generated site's articles, by page number (see `site_plan`). Transient ones end

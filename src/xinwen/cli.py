@@ -151,10 +151,22 @@ def crawl(
             min=0.0,
         ),
     ] = 1.0,
+    max_per_host: Annotated[
+        int,
+        typer.Option(
+            help="Fetch at most this many pages from one host per run; the rest wait for the "
+            "next run.",
+            min=1,
+        ),
+    ] = 5000,
 ) -> None:
     """Crawl from the start URLs, following links on the same hosts, and store each article."""
     settings = FetchSettings(
-        concurrency=concurrency, delay=delay, allow_private=allow_private, backoff_base=backoff
+        concurrency=concurrency,
+        delay=delay,
+        allow_private=allow_private,
+        backoff_base=backoff,
+        host_budget=max_per_host,
     )
     _run_crawl(urls, db, max_pages, settings, rules or [], quiet, as_json, recheck_after)
 

@@ -17,7 +17,8 @@
     │   ├── RedirectLoop         more redirects than allowed (.chain)
     │   ├── RedirectRefused      a redirect to a scheme other than http(s), never followed
     │   ├── BlockedAddress       a host that resolves to a non-public address, never contacted
-    │   └── ContentDecodeError   the Content-Encoding is corrupt or not supported
+    │   ├── ContentDecodeError   the Content-Encoding is corrupt or not supported
+    │   └── SoftBlock            a 200 answer that is a block or CAPTCHA page instead
     ├── ExtractError             a page could not be turned into an article (.url)
     │   ├── DecodeError          the bytes could not be decoded as text
     │   └── NoContent            the page has no article body (a listing, an empty page)
@@ -193,6 +194,16 @@ class ContentDecodeError(FetchError):
     """
 
     kind = "content_encoding"
+
+
+class SoftBlock(FetchError):
+    """The site answered (with 200) a block or CAPTCHA page instead of the page asked for:
+    a title such as 访问过于频繁 or 安全验证 over next to no text (data/soft_block.toml).
+
+    Nothing of it is stored as an article; the URL is tried again by a later run.
+    """
+
+    kind = "soft_block"
 
 
 class ExtractError(ArchiveError):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import discover, encoding, normalize, parse, quality, urls
+from . import discover, encoding, errors, normalize, parse, quality, urls
 from .errors import ArchiveError, ConfigError, ExtractError
 from .fetch import Fetcher, FetchSettings, Transport
 from .lock import run_lock
@@ -268,6 +268,7 @@ async def crawl_async(
     run = _Crawl(archive, rules, starts, on_page)
     run.stats.run_id = run_id
     run.rest = rest
+    run.host_budget = settings.host_budget
     began = time.monotonic()
     async with Fetcher(settings, transport=transport) as fetcher:
         await run.go(fetcher, settings.concurrency, max_pages)
@@ -296,6 +297,9 @@ class _Crawl:
         self.active = 0  # URLs being worked on right now
         self.rest = REST
         self.strikes: Counter[str] = Counter()  # host -> failures in a row that suggest it is down
+        self.host_budget = FetchSettings().host_budget
+        self.host_pages: Counter[str] = Counter()  # host -> URLs taken on this run
+        self.blocks: Counter[str] = Counter()  # host -> block pages in a row
 
     async def go(self, fetcher: Fetcher, concurrency: int, max_pages: int) -> None:
         self.budget = max_pages
@@ -401,7 +405,50 @@ class _Crawl:
         self.stats.fetched += 1
         return page
 
+    def _over_budget(self, url: str) -> bool:
+        """Whether `url`'s host has had its `host_budget` of pages this run; if so the URL is
+        recorded (`host_budget`) and left for the next run, and does not count against
+        `max_pages`, which counts fetches."""
+        host = urls.host_of(url)
+        if self.host_pages[host] < self.host_budget:
+            self.host_pages[host] += 1
+            return False
+        self.budget += 1
+        self.archive.save_failure(
+            url, kind="host_budget", run_id=self.stats.run_id,
+            message=f"{host} has had its {self.host_budget} pages this run",
+        )  # fmt: skip
+        self.stats.failures["host_budget"] += 1
+        return True
+
+    def _blocked(self, fetcher: Fetcher, page: Page, url: str, extracted: Extracted) -> bool:
+        """Whether the page is a block or CAPTCHA page served with 200 (fault matrix row 14).
+
+        If so it is recorded as a `soft_block` failure and nothing of it is stored; the URL is
+        left for the next run, the host paused for `block_pause` seconds, and 5 block pages in
+        a row (2 strikes each, like a 429) open the host's breaker.
+        """
+        host = urls.host_of(url)
+        body = "\n".join(block.text for block in extracted.blocks)
+        sign = quality.soft_block(extracted.title, body)
+        if sign is None:
+            self.blocks[host] = 0
+            return False
+        error = errors.SoftBlock(f"a block page ({sign}) answered {page.status}", url=url)
+        self.archive.save_failure(
+            url, kind=error.kind, message=str(error), http_status=page.status,
+            run_id=self.stats.run_id, attempts=getattr(page, "attempts", None),
+        )  # fmt: skip
+        self.stats.failures[error.kind] += 1
+        self.blocks[host] += 1
+        # The fetch that brought the page reset the host's strikes: they restart from here.
+        self.strikes[host] = max(self.strikes[host], 2 * self.blocks[host])
+        fetcher.pause_host(url, fetcher.settings.block_pause)
+        return True
+
     async def _handle(self, fetcher: Fetcher, url: str, depth: int) -> str:
+        if self._over_budget(url):
+            return "failed"
         # Re-checking a stored article: a conditional GET, so an unchanged page costs a 304.
         validators = self.archive.validators_for(url)
         page = await self._fetch(fetcher, url, validators)
@@ -429,12 +476,20 @@ class _Crawl:
         except ExtractError as exc:
             self._failure(page.url, exc, page.status, frontier_url=url)
             return "failed"
+        if self._blocked(fetcher, page, url, extracted):
+            return "failed"
         found = discover.follow(extracted.links, self.hosts, self.seen)
         self.archive.frontier_add(found, depth=depth + 1)
         if not extracted.is_article:
             return self._count(self._record(page, decoded, None, frontier_url=url))
         parts, complete = await self._parts(fetcher, extracted, content_type, depth)
         article = _finish(extracted, decoded, page.final_url, rule)
+        if quality.unframed(page.headers) and quality.cut_short(
+            decoded.text, len(article.body), self.archive.body_length(article.url)
+        ):
+            # Probably cut off in transit, where HTTP cannot tell (fault matrix row 9).
+            flags = [*article.flags, "truncated_suspect"]
+            article = article.model_copy(update={"flags": flags})
         if not complete:
             article = article.model_copy(update={"flags": [*article.flags, "pages_missing"]})
         outcome = self._count(self._record(page, decoded, article, frontier_url=url))

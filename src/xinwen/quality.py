@@ -7,6 +7,10 @@ Pure: an `Article` and the `Decoded` page in, the same article with `decode_erro
 from __future__ import annotations
 
 import re
+import tomllib
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
 
 from .models import Article, Decoded
 
@@ -40,3 +44,48 @@ def assess(article: Article, decoded: Decoded) -> Article:
             "flags": flags,
         }
     )
+
+
+# The end of a document: a page without either lost its tail in transit.
+_DOCUMENT_END = re.compile(r"</(?:html|body)\s*>", re.I)
+
+
+def unframed(headers: Mapping[str, str]) -> bool:
+    """Whether a body was delimited by the end of the connection (no Content-Length, not
+    chunked): the one framing in which HTTP cannot tell a body that lost its tail (row 9).
+
+    With the other framings HTTP checks the length (a short body is `DataLoss`), so a page
+    that came framed is not judged by the checks below: a third of the corpus pages lack
+    `</html>` and are complete, and a much shorter version of a page is an edit.
+    """
+    return "content-length" not in headers and "chunked" not in headers.get("transfer-encoding", "")
+
+
+def cut_short(text: str, body: int, before: int | None = None) -> bool:
+    """Whether an unframed page looks cut off (fault matrix row 9): no `</body>` or `</html>`,
+    or an extracted body of `body` characters, less than half the `before` stored for it."""
+    return _DOCUMENT_END.search(text) is None or (before is not None and 2 * body < before)
+
+
+@cache
+def _block_patterns() -> tuple[int, re.Pattern[str] | None, re.Pattern[str] | None]:
+    raw = resources.files("xinwen").joinpath("data/soft_block.toml").read_text("utf-8")
+    data = tomllib.loads(raw)
+
+    def either(patterns: list[str]) -> re.Pattern[str] | None:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), re.I) if patterns else None
+
+    return int(data["max_body"]), either(data.get("titles", [])), either(data.get("texts", []))
+
+
+def soft_block(title: str | None, body: str) -> str | None:
+    """The text that marks a page as a block or CAPTCHA page served in place of the article
+    (fault matrix row 14; the patterns are data/soft_block.toml), or None for a real page."""
+    max_body, titles, texts = _block_patterns()
+    if len(_SPACE.sub("", body)) >= max_body:
+        return None
+    if title and titles is not None and (match := titles.search(title)):
+        return match.group(0)
+    if texts is not None and (match := texts.search(body)):
+        return match.group(0)
+    return None

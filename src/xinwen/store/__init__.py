@@ -136,6 +136,10 @@ class Archive:
                 row.gone_at = None  # it answered again
             if row.content_hash == digest:
                 return "unchanged"
+            if reason == "refetch" and _cut_short(row, article):
+                # A capture that looks cut off never replaces a complete version (fault
+                # matrix row 9): the article stays as it was; the capture is archived.
+                return "truncated"
             self._keep_revision(session, row, at, reason)
             row.capture_id = capture
             session.execute(delete(SectionRow).where(SectionRow.article_id == row.id))
@@ -283,6 +287,11 @@ class Archive:
                     session.connection(), frontier_url, state="failed", kind=kind,
                     message=redact(message)[:_MAX_ERROR_MESSAGE],
                 )  # fmt: skip
+
+    def body_length(self, url: str) -> int | None:
+        """The length of the body of the article stored under `url`; None if there is none."""
+        rows = self.query("SELECT length(body) AS n FROM article WHERE url = :u", {"u": url})
+        return int(rows[0]["n"]) if rows else None
 
     def validators_for(self, url: str) -> dict[str, str]:
         """Conditional-request headers for re-checking a stored article: its capture's ETag and
@@ -517,6 +526,13 @@ _COPIED = (
     "site", "title", "category", "published_at", "published_precision", "published_raw",
     "author", "source", "editor", "decode_errors", "cjk_ratio",
 )  # fmt: skip
+
+
+def _cut_short(row: ArticleRow, article: Article) -> bool:
+    """Whether `article` is a capture that looks cut off (`truncated_suspect`) and the stored
+    `row` is not: a suspect replaces only a suspect."""
+    flagged = "truncated_suspect" in article.flags
+    return flagged and "truncated_suspect" not in json.loads(row.flags or "[]")
 
 
 def _article_hash(article: Article) -> str:
