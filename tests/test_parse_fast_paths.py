@@ -1,10 +1,12 @@
-"""The extractor's fast paths give the answers of the plain code they replace."""
+"""The extractor's fast paths: the tree walks, and searches that give the plain search's answer."""
 
 from __future__ import annotations
 
 import pytest
+from selectolax.lexbor import LexborHTMLParser
 
-from xinwen.parse import published
+from xinwen.parse import generic, published
+from xinwen.parse._tree import measure
 
 SCRIPTS = [
     'var publish_time = "2024-11-06 19:15:32";',
@@ -40,3 +42,68 @@ def test_script_date_takes_the_leftmost_key_across_key_families() -> None:
     later = "createTime = '2001-01-01'; ct = 1700000000"
     match = published._script_date(later)
     assert match is not None and match.group(1) == "2001-01-01"
+
+
+MEASURED_PAGE = """<body><div id=a>
+  <p>第一段，有标点。<a href=x>链接</a>尾巴</p>
+  <script>var x = 1;</script><!-- 注释 -->
+  <p>\u00a0\u3000</p>
+  <ul><li><a href=y>相关</a></li></ul>
+  结尾文字
+</div></body>"""
+
+
+def test_measure_counts_each_element_once_in_one_walk() -> None:
+    tree = LexborHTMLParser(MEASURED_PAGE)
+    assert tree.body is not None
+    m = measure(tree.body)
+    assert [n.tag for n in m.nodes] == ["body", "div", "p", "a", "p", "ul", "li", "a"]
+    assert m.parent == [-1, 0, 1, 2, 1, 1, 5, 6]
+    assert m.text == [18, 18, 12, 2, 0, 2, 2, 2]  # spaces, NBSP and the script not counted
+    assert m.links == [4, 4, 2, 2, 0, 2, 2, 2]
+    assert m.punct == [2, 2, 2, 0, 0, 0, 0, 0]
+    assert m.own == [0, 4, 12, 0, 0, 0, 2, 0]  # text belongs to the nearest block
+    assert m.own_punct == [0, 0, 2, 0, 0, 0, 0, 0]
+    assert m.last == [7, 7, 3, 3, 4, 7, 7, 7]
+    assert list(zip(m.runs_start, m.runs_end, strict=True)) == [
+        (0, 5), (0, 5), (0, 3), (1, 2), (3, 3), (3, 4), (3, 4), (3, 4)
+    ]  # fmt: skip
+    assert [(text.strip(), owner, link) for text, owner, link in m.texts] == [
+        ("第一段，有标点。", 2, False), ("链接", 3, True), ("尾巴", 2, False),
+        ("相关", 7, True), ("结尾文字", 1, False),
+    ]  # fmt: skip
+    assert all(m.by_id[node.mem_id] == i for i, node in enumerate(m.nodes))
+
+
+BODY_PAGE = """<body><div id=a>
+<h1>标题在这里</h1>
+<p><span>word</span> <span>two</span><br>第二行，在换行后。</p>
+<div class=comment-list><p>读者评论，也是文字。</p></div>
+<p><strong>一、加粗的小标题</strong></p>
+<p>正文<b>部分</b>加粗，不是标题。</p>
+<h3>结尾的小标题</h3></div></body>"""
+
+
+def test_blocks_keep_lines_levels_and_word_spaces_and_drop_furniture() -> None:
+    tree = LexborHTMLParser(BODY_PAGE)
+    assert tree.body is not None
+    root = tree.css_first("#a")
+    assert root is not None
+    blocks = generic.blocks_of(root, measure(tree.body), "标题在这里")
+    assert [(b.text, b.heading_level) for b in blocks] == [
+        ("word two", 0),  # the space between the spans is kept
+        ("第二行，在换行后。", 0),  # <br> ends a line
+        ("一、加粗的小标题", 1),
+        ("正文部分加粗，不是标题。", 0),
+        ("结尾的小标题", 2),  # the last element open when the walk ends keeps its level
+    ]
+    untitled = generic.blocks_of(root, measure(tree.body), None)
+    assert (untitled[0].text, untitled[0].heading_level) == ("标题在这里", 1)
+
+
+def test_blocks_stop_at_the_body_cap() -> None:
+    page = "<body><div><p>" + "字" * (generic.MAX_BODY + 10) + "</p><h2>后面</h2></div></body>"
+    tree = LexborHTMLParser(page)
+    assert tree.body is not None
+    blocks = generic.blocks_of(tree.body, measure(tree.body), None)
+    assert [len(b.text) for b in blocks] == [generic.MAX_BODY]

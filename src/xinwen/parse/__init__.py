@@ -59,12 +59,12 @@ def _title_index(measured: Measured, title: str | None) -> int | None:
     for index, (text, owner, in_link) in enumerate(measured.texts):
         if probe not in text:
             continue
-        item = measured.stats[owner]
-        if item.node.tag == "title":  # a <title> that malformed markup left in the body
+        node = measured.nodes[owner]
+        if node.tag == "title":  # a <title> that malformed markup left in the body
             continue
-        parent = item.node.parent
+        parent = node.parent
         in_heading = parent is not None and parent.tag in _HEADLINE_TAGS
-        if item.node.tag in _HEADLINE_TAGS or in_heading:
+        if node.tag in _HEADLINE_TAGS or in_heading:
             return index
         if fallback is None and not in_link and len(text.strip()) <= len(title) + 20:
             fallback = index
@@ -184,7 +184,7 @@ def extract(
         declared = published.Candidate(found, 0.0, method) if found else None
         if trace is not None and found is not None:
             trace.add("published_at", found.raw, method, note="declared in metadata")
-        span = (best, measured.stats[best].last) if best is not None else None
+        span = (best, measured.last[best]) if best is not None else None
         labels = generic.labels()["date"]
         anchor = generic.find_anchor(meta, ld)
         seen = published.visible(
@@ -219,13 +219,13 @@ def extract(
         result.extracted_by["body"] = tag
         result.is_article = bool(result.blocks)
     elif best is not None:
-        chosen = measured.stats[best]
-        result.blocks = generic.blocks_of(chosen.node, measured, result.title)
+        chosen, text = measured.nodes[best], measured.text[best]
+        result.blocks = generic.blocks_of(chosen, measured, result.title)
         result.extracted_by["body"] = "generic:density"
         result.is_article = (
-            chosen.text >= _MIN_BODY
-            and chosen.links <= _MAX_LINK_DENSITY * chosen.text
-            and chosen.node.tag not in ("ul", "ol")
+            text >= _MIN_BODY
+            and measured.links[best] <= _MAX_LINK_DENSITY * text
+            and chosen.tag not in ("ul", "ol")
         )
     if result.is_article and url:
         result.next_page = pages.next_page(tree, url, generic.labels()["next_page"])

@@ -66,17 +66,16 @@ def from_trail(
         # A separator in its own element (`<em>></em>`, `<span>/</span>`): climb to the trail.
         index = owner
         for _ in range(3):
-            item = measured.stats[index]
-            if item.text > _MAX_TRAIL:
+            if measured.text[index] > _MAX_TRAIL:
                 break
-            crumbs = clean_crumbs(item.node.text(separator="\n"), skip, title)
+            crumbs = clean_crumbs(measured.nodes[index].text(separator="\n"), skip, title)
             if trace is not None:
                 trace.add("category", " > ".join(crumbs), "trail", note="separator-drawn trail")
             if crumbs:
                 return crumbs[-1]
-            if item.parent < 0:
+            if measured.parent[index] < 0:
                 break
-            index = item.parent
+            index = measured.parent[index]
     return None
 
 

@@ -20,7 +20,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..models import Block
 from . import dates
-from ._tree import BLOCK_TAGS, HEADING_TAGS, Measured, Stats
+from ._tree import _TEXT_ID, BLOCK_TAGS, HEADING_TAGS, Measured
 from .trace import Trace
 
 # Class and id hints, in the spirit of readability's; weights calibrated on the corpus
@@ -336,10 +336,11 @@ _BODY_REACH = 60
 _FAR_FACTOR = 0.3
 
 
-def _placement(item: Stats, title_run: int | None) -> float:
-    if title_run is None or item.runs_start <= title_run < item.runs_end:
+def _placement(start: int, end: int, title_run: int | None) -> float:
+    """How well an element whose text runs are `start:end` sits below the headline."""
+    if title_run is None or start <= title_run < end:
         return 1.0
-    distance = item.runs_start - title_run
+    distance = start - title_run
     if 0 <= distance <= _BODY_REACH:
         return 1.0
     if distance < 0:
@@ -350,27 +351,33 @@ def _placement(item: Stats, title_run: int | None) -> float:
 def score(
     measured: Measured, title_run: int | None = None, trace: Trace | None = None
 ) -> int | None:
-    """Index (into measured.stats) of the element that best holds the article text.
+    """Index (of an element of `measured`) of the element that best holds the article text.
 
     `title_run`, the text run holding the headline, favours text that follows it.
     """
-    stats = measured.stats
-    for item in stats:
-        if item.own < 10 or item.node.tag == "a":
+    nodes, parents, text, links = measured.nodes, measured.parent, measured.text, measured.links
+    runs_start, runs_end = measured.runs_start, measured.runs_end
+    scores: dict[int, float] = {}  # element index -> paragraph score, for the scored ones
+    for index, own in enumerate(measured.own):
+        if own < 10 or nodes[index].tag == "a":
             continue
-        value = 1.0 + item.own_punct + min(item.own / 100.0, 3.0)
-        item.score += value
-        if item.parent >= 0:
-            stats[item.parent].score += value
-            grand = stats[item.parent].parent
+        value = 1.0 + measured.own_punct[index] + min(own / 100.0, 3.0)
+        scores[index] = scores.get(index, 0.0) + value
+        parent = parents[index]
+        if parent >= 0:
+            scores[parent] = scores.get(parent, 0.0) + value
+            grand = parents[parent]
             if grand >= 0:
-                stats[grand].score += value / 2
+                scores[grand] = scores.get(grand, 0.0) + value / 2
     ranked: list[tuple[float, int]] = []
-    for index, item in enumerate(stats):
-        if item.score <= 0 or item.node.tag not in BLOCK_TAGS:
+    for index in sorted(scores):
+        paragraphs = scores[index]
+        node = nodes[index]
+        if paragraphs <= 0 or node.tag not in BLOCK_TAGS:
             continue
-        density = item.links / item.text if item.text else 1.0
-        value = item.score * (1.0 - density) * _hint(item.node) * _placement(item, title_run)
+        density = links[index] / text[index] if text[index] else 1.0
+        placement = _placement(runs_start[index], runs_end[index], title_run)
+        value = paragraphs * (1.0 - density) * _hint(node) * placement
         if value > 0:
             ranked.append((value, index))
     if not ranked:
@@ -378,28 +385,29 @@ def score(
     top_value, top = max(ranked)
     if trace is not None:
         for value, index in sorted(ranked, reverse=True)[:6]:
-            item = stats[index]
-            attrs = item.node.attributes
-            name = f"{item.node.tag}.{attrs.get('class') or ''}#{attrs.get('id') or ''}"
-            density = item.links / item.text if item.text else 1.0
+            node = nodes[index]
+            attrs = node.attributes
+            name = f"{node.tag}.{attrs.get('class') or ''}#{attrs.get('id') or ''}"
+            density = links[index] / text[index] if text[index] else 1.0
+            placement = _placement(runs_start[index], runs_end[index], title_run)
             note = (
-                f"paragraph score {item.score:.1f}, link density {density:.2f}, "
-                f"name hint x{_hint(item.node):.2f}, placement x{_placement(item, title_run):.2f}"
-                f", {item.text} chars"
+                f"paragraph score {scores[index]:.1f}, link density {density:.2f}, "
+                f"name hint x{_hint(node):.2f}, placement x{placement:.2f}"
+                f", {text[index]} chars"
             )
-            trace.add("body", item.node.text()[:60], name, round(value, 1), note)
+            trace.add("body", node.text()[:60], name, round(value, 1), note)
     if title_run is None:
         return top
     # A short article right under its headline loses on score to long "recommended" stories
     # further down; text that starts just after the headline wins if it scores a fair share.
-    for value, index in sorted(ranked, key=lambda r: (stats[r[1]].runs_start, -r[0])):
-        item = stats[index]
-        if item.runs_start <= title_run:
+    for value, index in sorted(ranked, key=lambda r: (runs_start[r[1]], -r[0])):
+        start = runs_start[index]
+        if start <= title_run:
             continue
-        if item.runs_start - title_run > _RIGHT_AFTER:
+        if start - title_run > _RIGHT_AFTER:
             break
-        related = _contains(item, stats[top]) or _contains(stats[top], item)
-        prose = item.text >= _MIN_PROSE and item.punct >= _MIN_PUNCT
+        related = _contains(measured, index, top) or _contains(measured, top, index)
+        prose = text[index] >= _MIN_PROSE and measured.punct[index] >= _MIN_PUNCT
         if prose and value >= _FAIR_SHARE * top_value and not related:
             return index
     return top
@@ -413,8 +421,10 @@ _MIN_PROSE = 100
 _MIN_PUNCT = 4
 
 
-def _contains(outer: Stats, inner: Stats) -> bool:
-    return outer.runs_start <= inner.runs_start and inner.runs_end <= outer.runs_end
+def _contains(measured: Measured, outer: int, inner: int) -> bool:
+    """True if element `outer`'s text runs include all of element `inner`'s."""
+    starts, ends = measured.runs_start, measured.runs_end
+    return starts[outer] <= starts[inner] and ends[inner] <= ends[outer]
 
 
 # No news article is longer than this many characters; beyond it the page is hostile or broken
@@ -432,6 +442,8 @@ def blocks_of(root: LexborNode, measured: Measured, title: str | None) -> list[B
     budget = MAX_BODY
     bold: list[int] = [0, 0]  # characters in <strong>/<b> on the current line, all characters
 
+    first = measured.by_id.get(root.mem_id)
+
     def flush(level: int = 0) -> None:
         text = clean("".join(parts))
         parts.clear()
@@ -443,47 +455,69 @@ def blocks_of(root: LexborNode, measured: Measured, title: str | None) -> list[B
             level = _heading_level(text, all_bold)
         out.append(Block(text, level))
 
-    stats = measured.stats
-    # Entries: (node, heading level in force, inside bold) or an exit marker (None, level, _).
-    stack: list[tuple[LexborNode | None, int, bool]] = [(root, 0, False)]
-    while stack:
-        node, level, in_bold = stack.pop()
-        if node is None:
-            flush(level)
-            continue
-        tag = node.tag
-        if tag == "-text":
+    # The walk is lexbor's `traverse()` with a stack of open elements, as in `_tree.measure`
+    # (whitespace-only text nodes included: they separate words). The context of the node being
+    # visited: the innermost open element's mem_id, the heading level in force, whether it is
+    # inside bold, whether it is under a skipped element, and whether closing that element ends
+    # a block (flushing the line with the level).
+    by_id = measured.by_id
+    tags: dict[int, str] = {}  # tag_id -> tag name, for this document
+    stack: list[tuple[int, int, bool, bool, bool]] = []
+    above = root.parent
+    top = above.mem_id if above is not None else 0
+    level, in_bold, skipping, ends_block = 0, False, False, False
+    for node in root.traverse(include_text=True):
+        try:
+            up = node.parent.mem_id  # type: ignore[union-attr]
+        except AttributeError:  # a root without a parent (a detached node)
+            up = top
+        while up != top:
+            if ends_block:
+                flush(level)
+            top, level, in_bold, skipping, ends_block = stack.pop()
+        tag_id = node.tag_id
+        if tag_id == _TEXT_ID:
+            if skipping:
+                continue
             content = (node.text_content or "")[:budget]
             budget -= len(content)
-            if budget <= 0:
-                parts.append(content)
-                break
             parts.append(content)
+            if budget <= 0:
+                break
             size = len(content.strip())
             bold[1] += size
             if in_bold:
                 bold[0] += size
             continue
+        stack.append((top, level, in_bold, skipping, ends_block))
+        top = node.mem_id
+        ends_block = False
+        if skipping:
+            continue
+        tag = tags.get(tag_id)
+        if tag is None:
+            tag = tags[tag_id] = node.tag or ""
         if tag == "br":
             flush()
             continue
-        index = measured.by_id.get(node.mem_id)
-        if index is None:  # dropped tags and comments
-            continue
-        item: Stats = stats[index]
-        if node is not root and _is_furniture(item):
+        index = by_id.get(top)
+        if index is None or (index != first and _is_furniture(measured, index)):
+            skipping = True  # dropped tags, comments and furniture, with what they hold
             continue
         if tag in BLOCK_TAGS:
             flush()
-            heading = HEADING_TAGS.get(tag, level)
+            level = HEADING_TAGS.get(tag, level)
             if tag == "h1" and title and clean(node.text()) == title:
+                skipping = True
                 continue
-            stack.append((None, heading, in_bold))
-        else:
-            heading = level
-        is_bold = in_bold or tag in ("strong", "b")
-        for child in reversed(list(node.iter(include_text=True))):
-            stack.append((child, heading, is_bold))
+            ends_block = True
+        if tag in ("strong", "b"):
+            in_bold = True
+    else:  # the walk ended with elements open: they close now (not after running out of budget)
+        while stack:
+            if ends_block:
+                flush(level)
+            top, level, in_bold, skipping, ends_block = stack.pop()
     flush()
     return out
 
@@ -493,16 +527,18 @@ def blocks_of(root: LexborNode, measured: Measured, title: str | None) -> list[B
 _COMMENTS = re.compile(r"comment|feedback|reply|respond|discuss|pinglun|liuyan|评论|留言", re.I)
 
 
-def _is_furniture(item: Stats) -> bool:
-    if item.text == 0:
+def _is_furniture(measured: Measured, index: int) -> bool:
+    text = measured.text[index]
+    if text == 0:
         return False
-    if _COMMENTS.search(_names(item.node)):
+    node = measured.nodes[index]
+    if _COMMENTS.search(_names(node)):
         return True
-    density = item.links / item.text
-    if density > 0.5 and item.text >= 8:
+    density = measured.links[index] / text
+    if density > 0.5 and text >= 8:
         return True
     # A subtree of short link-free labels with a negative hint: share bars, tag lists.
-    return _hint(item.node) < 1.0 and item.punct == 0 and item.text < 200
+    return _hint(node) < 1.0 and measured.punct[index] == 0 and text < 200
 
 
 def _heading_level(text: str, all_bold: bool) -> int:
