@@ -6,11 +6,28 @@
 
 __version__ = "0.1.0"
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import ArchiveError
 from .models import Article, Section
-from .pipeline import crawl, extract
-from .rules import load_rules
-from .store import Archive
+
+if TYPE_CHECKING:
+    from .pipeline import crawl, extract
+    from .rules import load_rules
+    from .store import Archive
+
+# Imported on first use, not with the package: a parse worker process (`xinwen.workers`) needs
+# the parser alone, and loading the database and HTTP stack too would cost each worker ~60 MB.
+_LAZY = {"crawl": "pipeline", "extract": "pipeline", "load_rules": "rules", "Archive": "store"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Archive",
