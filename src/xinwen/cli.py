@@ -7,12 +7,13 @@ import itertools
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, Annotated, Any
 
 import typer
 
@@ -88,6 +89,51 @@ def _main(
     """Scrape Chinese news articles into a SQLite archive you query with SQL."""
 
 
+def _printable(text: str) -> str:
+    """`text` with control and format characters (ESC, U+202E) shown as escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+class _Progress:
+    """A live line on the terminal while a crawl runs: pages so far by outcome, the last URL.
+
+    Only when stdout is a terminal and neither --quiet nor --json is given: under cron or in
+    a pipe the output is the summary line alone. `transient`: the line is gone at the end.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self._counts: Counter[str] = Counter()
+        self._bar: Any = None
+        if not enabled:
+            return
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.table import Column
+
+        line = Column(no_wrap=True, overflow="ellipsis")  # a long URL is cut, not wrapped
+        self._bar = Progress(
+            SpinnerColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description}", markup=False, table_column=line),
+            transient=True,
+        )  # fmt: skip
+        self._task = self._bar.add_task("starting", total=None)
+        self._bar.start()
+
+    @property
+    def page(self) -> Callable[[str, str], None] | None:
+        """The crawl's `on_page` callback, or None when the display is off."""
+        return self._page if self._bar is not None else None
+
+    def _page(self, url: str, outcome: str) -> None:
+        self._counts[outcome] += 1
+        done = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(self._counts.items()))
+        total = sum(self._counts.values())
+        self._bar.update(self._task, description=f"{total} pages ({done})  {_printable(url)}")
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
 def _run_crawl(
     urls: list[str],
     db: str,
@@ -101,14 +147,17 @@ def _run_crawl(
     from .pipeline import crawl
     from .rules import load_rules
 
+    progress = _Progress(sys.stdout.isatty() and not quiet and not as_json)
     try:
         rules = load_rules(rule_paths)
         stats = crawl(
-            urls, db, max_pages=max_pages, settings=settings, rules=rules,
+            urls, db, max_pages=max_pages, settings=settings, rules=rules, on_page=progress.page,
             rest=timedelta(minutes=rest_minutes),
         )  # fmt: skip
     except ArchiveError as exc:
         raise _fail(exc) from None
+    finally:
+        progress.close()
     if as_json:
         typer.echo(json.dumps(stats.as_json(), ensure_ascii=False))
     elif not quiet or stats.failed:
