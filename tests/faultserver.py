@@ -543,6 +543,51 @@ async def _links(r: Request) -> None:
     await r.respond(200, page.encode())
 
 
+# Row 46: one article under several URLs. /dup/<s>/a/1 is the article; /dup/<s>/m/a/1 serves
+# the same bytes and /dup/<s>/amp/a/1 an AMP copy, both naming it as rel=canonical. Two slips:
+# /dup/<s>/other/2, another article naming /a/1 too, and /dup/<s>/home/3 naming the home page.
+DUP_PARAGRAPHS = "".join(
+    f"<p>第{i}段：国务院新闻办公室今天举行新闻发布会，介绍上海浦东新区开发开放三十年来的成就。</p>"
+    for i in range(1, 8)
+)
+
+
+def _dup_article(s: str, title: str, canonical: str, amp: bool = False) -> bytes:
+    head = "<script async src='https://cdn.ampproject.org/v0.js'></script>" if amp else ""
+    return (
+        f"<!doctype html><html{' amp' if amp else ''}><head><meta charset='utf-8'>"
+        f"<title>{title}</title><link rel='canonical' href='{canonical}'>{head}</head>"
+        f"<body><h1>{title}</h1><p class='time'>2024-11-06 10:00</p>"
+        f"<div class='content'>{DUP_PARAGRAPHS}</div></body></html>"
+    ).encode()
+
+
+async def _dup(r: Request) -> None:
+    """/dup/<s>/ (index; ?only=amp links the AMP copy alone) and the pages above."""
+    parts = r.path.split("/", 3)  # ['', 'dup', s, rest]
+    if len(parts) < 4:
+        await r.respond(404, b"no such page")
+        return
+    s, rest = parts[2], parts[3]
+    base = f"/dup/{s}/"
+    pages = {
+        "a/1": _dup_article(s, "浦东开发开放三十年成就发布", f"{base}a/1"),
+        "m/a/1": _dup_article(s, "浦东开发开放三十年成就发布", f"{base}a/1"),
+        "amp/a/1": _dup_article(s, "浦东开发开放三十年成就发布", f"{base}a/1", amp=True),
+        "other/2": _dup_article(s, "另一篇文章误用了规范链接", f"{base}a/1"),
+        "home/3": _dup_article(s, "规范链接指向了首页的文章", "/"),
+    }
+    if rest == "":
+        links = ["amp/a/1"] if r.arg("only", "") == "amp" else [
+            "a/1", "a/1?utm_source=x", "m/a/1", "amp/a/1", "other/2", "home/3"]  # fmt: skip
+        items = "".join(f"<li><a href='{base}{link}'>链接</a></li>" for link in links)
+        await r.respond(200, f"<html><body><ul>{items}</ul></body></html>".encode())
+    elif rest in pages:
+        await r.respond(200, pages[rest])
+    else:
+        await r.respond(404, b"no such page")
+
+
 # --- the generated site (the mini-soak) ----------------------------------------------------
 
 # Faults of the generated site's articles, by page number (see `site_plan`). Transient ones end
@@ -716,6 +761,8 @@ def handler(counters: Counters) -> Callable[[asyncio.StreamReader, asyncio.Strea
                 await ROUTES[path](request)
             elif path.startswith("/gen/"):
                 await _generated(request)
+            elif path.startswith("/dup/"):
+                await _dup(request)
             else:
                 await request.respond(404, b"no such route")
         except (ConnectionError, OSError):

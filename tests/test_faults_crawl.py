@@ -1,5 +1,6 @@
 """The fault matrix (shared/docs/fault-matrix.md) rows about what a crawl stores: 9 (a body cut
-off where HTTP cannot tell), 14 (block pages served with 200), 34 (the per-host page budget).
+off where HTTP cannot tell), 14 (block pages served with 200), 34 (the per-host page budget),
+46 (one article under several URLs).
 
 Each test crawls tests/faultserver.py (a subprocess on 127.0.0.1) with `pipeline.crawl` and
 asserts the error kind, how often the server was asked for each URL, and what is (not) stored.
@@ -215,3 +216,53 @@ def test_row34_dropped_urls_do_not_use_up_max_pages(server: Server, tmp_path: Pa
     stats = crawl([a, b], tmp_path / "x.db", settings=config, max_pages=4, rest=timedelta(0))
     assert stats.fetched == 4 and stats.failures["host_budget"] == 5
     assert server.hits(f"{server.other}/ok?t=b0") == 1
+
+
+# --- row 46: duplicate content at different URLs ------------------------------------------------
+
+
+def test_row46_copies_collapse_into_the_canonical_article(server: Server, tmp_path: Path):
+    base = f"{server.base}/dup/main/"
+    db = tmp_path / "x.db"
+    stats = _crawl([base], db)
+    assert stats.failed == 0
+    article = base + "a/1"
+    # One article for the page, its mobile copy (same bytes) and its AMP copy; the tracking
+    # variant was never asked for. The two slips are articles of their own.
+    urls = [url for (url,) in _rows(db, "SELECT url FROM article ORDER BY url")]
+    assert urls == [article, base + "home/3", base + "other/2"]
+    assert _rows(db, "SELECT url, article_url FROM alias ORDER BY url") == [
+        (base + "amp/a/1", article),
+        (base + "m/a/1", article),
+    ]
+    assert [server.hits(base + p) for p in ("a/1", "a/1?utm_source=x", "m/a/1", "amp/a/1")] == [
+        1,
+        0,
+        1,
+        1,
+    ]
+    copies = (article, base + "m/a/1", base + "amp/a/1")
+    outcomes = _rows(db, "SELECT outcome FROM fetch WHERE url IN (?, ?, ?) ORDER BY id", *copies)
+    assert sorted(o for (o,) in outcomes) == ["new", "unchanged", "unchanged"]
+    assert _rows(db, "SELECT count(*) FROM article_revision") == [(0,)]
+    # Every copy's capture is kept; identical bytes are one payload.
+    payloads = _rows(
+        db, "SELECT count(*), count(DISTINCT payload_sha256) FROM capture WHERE url IN (?, ?, ?)",
+        *copies,
+    )  # fmt: skip
+    assert payloads == [(3, 2)]
+
+
+def test_row46_a_copy_alone_stores_the_article_under_its_canonical_url(
+    server: Server, tmp_path: Path
+):
+    base = f"{server.base}/dup/alone/"
+    db = tmp_path / "x.db"
+    _crawl([base + "?only=amp"], db)
+    assert _rows(db, "SELECT url FROM article") == [(base + "a/1",)]
+    assert _rows(db, "SELECT article_url FROM alias WHERE url = ?", base + "amp/a/1") == [
+        (base + "a/1",)
+    ]
+    # The canonical URL is known to the frontier as done: not fetched for the copy's sake.
+    assert _rows(db, "SELECT state FROM frontier WHERE url = ?", base + "a/1") == [("done",)]
+    assert server.hits(base + "a/1") == 0

@@ -104,6 +104,7 @@ class Extracted:
     links: list[str] = field(default_factory=list)
     is_article: bool = False  # False for listings, indexes and pages without a body
     next_page: str | None = None  # URL of the next part of a multi-page article
+    canonical: str | None = None  # the page's <link rel=canonical>, made absolute
     pagination: list[str] = field(default_factory=list)  # a listing's links to its other pages
     truncated: bool = False  # the body was cut at parse.generic.MAX_BODY characters
     extracted_by: dict[str, str] = field(default_factory=dict)

@@ -300,6 +300,7 @@ class _Crawl:
         self.host_budget = FetchSettings().host_budget
         self.host_pages: Counter[str] = Counter()  # host -> URLs taken on this run
         self.blocks: Counter[str] = Counter()  # host -> block pages in a row
+        self.titles: dict[str, str | None] = {}  # article URL -> title, stored this run
 
     async def go(self, fetcher: Fetcher, concurrency: int, max_pages: int) -> None:
         self.budget = max_pages
@@ -446,6 +447,27 @@ class _Crawl:
         fetcher.pause_host(url, fetcher.settings.block_pause)
         return True
 
+    def _canonical(self, extracted: Extracted, page: Page) -> str | None:
+        """The page's rel=canonical when it is to be believed (fault matrix row 46): another
+        page on one of this crawl's hosts, not the home page (a CMS setting every page's
+        canonical to the home page is a common slip). None otherwise."""
+        if not extracted.canonical:
+            return None
+        try:
+            declared = urls.canonical_url(extracted.canonical)
+            served = urls.canonical_url(page.final_url)
+        except ValueError:  # a port out of range, a broken IPv6 literal
+            return None
+        path = declared.split("/", 3)[3] if declared.count("/") >= 3 else ""
+        if declared == served or not path or urls.host_of(declared) not in self.hosts:
+            return None
+        return declared
+
+    def _stored_title(self, url: str) -> str | None:
+        """The title of the article stored under `url` (None: none there), this run's first:
+        its writes may not be committed yet."""
+        return self.titles[url] if url in self.titles else self.archive.stored_title(url)
+
     async def _handle(self, fetcher: Fetcher, url: str, depth: int) -> str:
         if self._over_budget(url):
             return "failed"
@@ -483,7 +505,12 @@ class _Crawl:
         if not extracted.is_article:
             return self._count(self._record(page, decoded, None, frontier_url=url))
         parts, complete = await self._parts(fetcher, extracted, content_type, depth)
-        article = _finish(extracted, decoded, page.final_url, rule)
+        canonical = self._canonical(extracted, page)
+        article = _finish(extracted, decoded, canonical or page.final_url, rule)
+        if canonical and self._stored_title(canonical) not in (None, article.title):
+            # Another article is stored there: the page's canonical is a slip, not believed.
+            canonical = None
+            article = article.model_copy(update={"url": urls.canonical_url(page.final_url)})
         if quality.unframed(page.headers) and quality.cut_short(
             decoded.text, len(article.body), self.archive.body_length(article.url)
         ):
@@ -493,6 +520,14 @@ class _Crawl:
         if not complete:
             article = article.model_copy(update={"flags": [*article.flags, "pages_missing"]})
         outcome = self._count(self._record(page, decoded, article, frontier_url=url))
+        self.titles[article.url] = article.title
+        if article.url != url:
+            # Fetched under another URL (a redirect, or a copy naming its canonical): that
+            # URL is an alias, and the canonical one needs no fetch of its own for it.
+            self.archive.save_alias(url, article.url, page.fetched_at)
+            if canonical:
+                self.seen.add(canonical)
+                self.archive.frontier_add([canonical], depth=depth, state="done")
         for part, part_decoded in parts:
             self._record(part, part_decoded, None, "part", frontier_url=part.url)
         return outcome

@@ -136,6 +136,7 @@ def extract(
     ld = generic.json_ld(tree)
     if links:
         result.links = generic.links_of(tree, url)
+    result.canonical = generic.canonical_of(tree, url)
 
     for name in ("title", "category", "author", "source", "editor", "published_at"):
         if rules is None:

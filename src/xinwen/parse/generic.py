@@ -559,6 +559,17 @@ def find_labelled(window: str, kind: str) -> str | None:
     return match.group(1) if match else None
 
 
+def canonical_of(tree: LexborHTMLParser, base_url: str | None) -> str | None:
+    """The absolute http(s) URL of the page's `<link rel="canonical">`, if it has one."""
+    for node in tree.css("link[rel][href]"):
+        if "canonical" not in (node.attributes.get("rel") or "").lower().split():
+            continue
+        href = (node.attributes.get("href") or "").strip()
+        absolute = urljoin(base_url, href) if base_url else href
+        return absolute if href and absolute.startswith(("http://", "https://")) else None
+    return None
+
+
 def links_of(tree: LexborHTMLParser, base_url: str | None, cap: int = 5000) -> list[str]:
     """Absolute http(s) link targets in document order, at most `cap` of them."""
     found: list[str] = []

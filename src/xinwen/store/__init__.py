@@ -293,6 +293,26 @@ class Archive:
         rows = self.query("SELECT length(body) AS n FROM article WHERE url = :u", {"u": url})
         return int(rows[0]["n"]) if rows else None
 
+    def stored_title(self, url: str) -> str | None:
+        """The title of the article stored under `url`; None if there is none (or no title)."""
+        rows = self.query("SELECT title FROM article WHERE url = :u", {"u": url})
+        return rows[0]["title"] if rows else None
+
+    def save_alias(self, url: str, article_url: str, at: datetime) -> None:
+        """Record that the article stored under `article_url` was fetched as `url` too (a
+        redirect, or a copy whose rel=canonical names it); see the `alias` table."""
+        with self._errors(), self.engine.begin() as connection:
+            updated = connection.execute(
+                text("UPDATE alias SET article_url = :a, last_seen_at = :at WHERE url = :u"),
+                {"u": url, "a": article_url, "at": at},
+            )
+            if updated.rowcount == 0:
+                connection.execute(
+                    text("INSERT INTO alias (url, article_url, first_seen_at, last_seen_at) "
+                         "VALUES (:u, :a, :at, :at)"),
+                    {"u": url, "a": article_url, "at": at},
+                )  # fmt: skip
+
     def validators_for(self, url: str) -> dict[str, str]:
         """Conditional-request headers for re-checking a stored article: its capture's ETag and
         Last-Modified, as `If-None-Match` and `If-Modified-Since`; empty if there are none."""

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from sqlmodel import SQLModel
 
 from . import search
-from .tables import FrontierRow, RevisionRow, RunRow
+from .tables import AliasRow, FrontierRow, RevisionRow, RunRow
 from .views import create_views
 
 Migration = tuple[int, str, Callable[[Connection], None]]
@@ -50,6 +50,10 @@ def _frontier(connection: Connection) -> None:
     FrontierRow.__table__.create(connection, checkfirst=True)  # type: ignore[attr-defined]
 
 
+def _aliases(connection: Connection) -> None:
+    AliasRow.__table__.create(connection, checkfirst=True)  # type: ignore[attr-defined]
+
+
 MIGRATIONS: list[Migration] = [
     (
         2,
@@ -72,6 +76,7 @@ MIGRATIONS: list[Migration] = [
     (6, "views latest_articles, failures_24h, site_health (SQLite only)", create_views),
     (7, "table run; fetch: run_id, attempts", _runs),
     (8, "table frontier", _frontier),
+    (9, "table alias", _aliases),
 ]
 LATEST = max(version for version, _, _ in MIGRATIONS)
 

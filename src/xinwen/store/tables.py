@@ -8,7 +8,7 @@ from sqlalchemy import Column, ForeignKey, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
 # Bumped by every migration; stored in SQLite's `PRAGMA user_version`.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 class ArticleRow(SQLModel, table=True):
@@ -156,6 +156,18 @@ class FrontierRow(SQLModel, table=True):
     last_error: str | None = None
     discovered_at: datetime
     updated_at: datetime
+
+
+class AliasRow(SQLModel, table=True):
+    """Another URL an article was fetched under (since schema 9): a URL that redirected to it,
+    or an AMP or mobile copy whose rel=canonical names it."""
+
+    __tablename__ = "alias"
+
+    url: str = Field(primary_key=True)  # canonical form of the other URL
+    article_url: str = Field(index=True)  # the `article.url` it stands for
+    first_seen_at: datetime
+    last_seen_at: datetime
 
 
 class SchemaVersion(SQLModel, table=True):
