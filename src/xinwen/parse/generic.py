@@ -373,9 +373,10 @@ def score(
     for index in sorted(scores):
         paragraphs = scores[index]
         node = nodes[index]
-        if paragraphs <= 0 or node.tag not in BLOCK_TAGS:
+        # All link text (density 1) scores 0 whatever the name hint: the hint is not read.
+        if paragraphs <= 0 or links[index] >= text[index] or node.tag not in BLOCK_TAGS:
             continue
-        density = links[index] / text[index] if text[index] else 1.0
+        density = links[index] / text[index]
         placement = _placement(runs_start[index], runs_end[index], title_run)
         value = paragraphs * (1.0 - density) * _hint(node) * placement
         if value > 0:
@@ -531,14 +532,19 @@ def _is_furniture(measured: Measured, index: int) -> bool:
     text = measured.text[index]
     if text == 0:
         return False
-    node = measured.nodes[index]
-    if _COMMENTS.search(_names(node)):
+    names = _names(measured.nodes[index])
+    if _is_comments(names):
         return True
     density = measured.links[index] / text
     if density > 0.5 and text >= 8:
         return True
     # A subtree of short link-free labels with a negative hint: share bars, tag lists.
-    return _hint(node) < 1.0 and measured.punct[index] == 0 and text < 200
+    return _hint_of(names) < 1.0 and measured.punct[index] == 0 and text < 200
+
+
+@lru_cache(maxsize=4096)
+def _is_comments(names: str) -> bool:
+    return _COMMENTS.search(names) is not None
 
 
 def _heading_level(text: str, all_bold: bool) -> int:
