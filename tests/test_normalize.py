@@ -352,3 +352,19 @@ def test_body_text_puts_headings_on_their_own_lines():
         Section(heading="二、措施", level=1, text=""),
     ]
     assert body_text(sections) == "导语。\n一、背景\n第一段。\n第二段。\n二、措施"
+
+
+def test_icon_glyphs_and_spaces_at_the_ends_of_a_field_go_inside_ones_stay():
+    extracted = Extracted(
+        url=None,
+        title=" \ue004 投身外交 \ue004\u3000",
+        category="\ue004",
+        author="王\ue123五",  # a rare Han character an old GB page mapped to private use
+        source="新华社 \ue004",
+        blocks=[Block("正文。")],
+    )
+    article = normalize(extracted, DECODED, url="u", site="s")
+    assert article.title == "投身外交"
+    assert article.category is None
+    assert article.author == "王\ue123五"
+    assert article.source == "新华社"

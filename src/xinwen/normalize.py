@@ -222,11 +222,17 @@ def _text(value: str | None, traditional: bool) -> str | None:
     if value is None:
         return None
     value = clean_whitespace(strip_glosses(_compose_marks(value)))
-    if "\n" not in value:
+    # A single line comes back stripped of spaces, so only a glyph at an end can start a match:
+    # tested first, as the regex tries its second half at every character (0.1 ms a page).
+    if "\n" not in value and value and (_is_private(value[0]) or _is_private(value[-1])):
         value = _PRIVATE_ENDS.sub("", value)
     if traditional:
         value = _T2S.convert(value)
     return value or None
+
+
+def _is_private(char: str) -> bool:
+    return "\ue000" <= char <= "\uf8ff"
 
 
 def _compose_marks(text: str) -> str:
