@@ -64,7 +64,6 @@ def test_measure_counts_each_element_once_in_one_walk() -> None:
     assert m.punct == [2, 2, 2, 0, 0, 0, 0, 0]
     assert m.own == [0, 4, 12, 0, 0, 0, 2, 0]  # text belongs to the nearest block
     assert m.own_punct == [0, 0, 2, 0, 0, 0, 0, 0]
-    assert m.last == [7, 7, 3, 3, 4, 7, 7, 7]
     assert list(zip(m.runs_start, m.runs_end, strict=True)) == [
         (0, 5), (0, 5), (0, 3), (1, 2), (3, 3), (3, 4), (3, 4), (3, 4)
     ]  # fmt: skip

@@ -188,11 +188,10 @@ def extract(
         declared = published.Candidate(found, 0.0, method) if found else None
         if trace is not None and found is not None:
             trace.add("published_at", found.raw, method, note="declared in metadata")
-        span = (best, measured.last[best]) if best is not None else None
         labels = generic.labels()["date"]
         anchor = generic.find_anchor(meta, ld)
         seen = published.visible(
-            measured, title_run, span, labels, zone, trace, url=url, now=now, anchor=anchor
+            measured, title_run, best, labels, zone, trace, url=url, now=now, anchor=anchor
         )
         if declared is None and seen is None:
             declared = published.from_scripts(html, zone)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from itertools import accumulate
+from operator import mul
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -96,9 +97,8 @@ MAX_TEXTS = 20000
 class Measured:
     """The result of the walk: element measures in columns, and the page's text runs.
 
-    Elements are numbered in document order; an element's subtree is the elements
-    `index..last[index]` and the text runs `texts[runs_start[index]:runs_end[index]]`.
-    Characters are counted without spaces.
+    Elements are numbered in document order; the text runs in an element's subtree are
+    `texts[runs_start[index]:runs_end[index]]`. Characters are counted without spaces.
     """
 
     nodes: list[LexborNode] = field(default_factory=list)
@@ -108,7 +108,6 @@ class Measured:
     punct: list[int] = field(default_factory=list)  # Chinese punctuation in the subtree
     own: list[int] = field(default_factory=list)  # characters not inside a nested block element
     own_punct: list[int] = field(default_factory=list)
-    last: list[int] = field(default_factory=list)  # the last element of the subtree
     runs_start: list[int] = field(default_factory=list)
     runs_end: list[int] = field(default_factory=list)
     by_id: dict[int, int] = field(default_factory=dict)  # node.mem_id -> element index
@@ -168,7 +167,7 @@ def measure(root: LexborNode) -> Measured:
     counting node by node).
     """
     out = Measured()
-    nodes, parents, last = out.nodes, out.parent, out.last
+    nodes, parents = out.nodes, out.parent
     runs_start, runs_end, by_id, texts = out.runs_start, out.runs_end, out.by_id, out.texts
     blocks: list[int] = []  # per text run, the element whose `own` text it is
     # tag_id -> kind for this document. Unknown tags (`o:p`, custom elements) get ids that are
@@ -190,7 +189,6 @@ def measure(root: LexborNode) -> Measured:
             up = top
         while up != top:
             if not skipping:  # the element closing is `parent`
-                last[parent] = len(nodes) - 1
                 runs_end[parent] = len(texts)
             top, parent, in_link, block, skipping = stack.pop()
         tag_id = node.tag_id
@@ -214,7 +212,6 @@ def measure(root: LexborNode) -> Measured:
         nodes.append(node)
         parents.append(parent)
         runs = len(texts)
-        last.append(index)
         runs_start.append(runs)
         runs_end.append(runs)
         parent = index
@@ -224,7 +221,6 @@ def measure(root: LexborNode) -> Measured:
             block = index
     while stack:  # close what is still open
         if not skipping:
-            last[parent] = len(nodes) - 1
             runs_end[parent] = len(texts)
         top, parent, in_link, block, skipping = stack.pop()
     _count(out, blocks)
@@ -250,8 +246,8 @@ def _count(out: Measured, blocks: list[int]) -> None:
         own_punct[block] += punct
     # An element's counts are those of its runs: differences of running totals.
     chars = [0, *accumulate(sizes)]
-    pairs = zip(sizes, texts, strict=True)
-    linked = [0, *accumulate(size if in_link else 0 for size, (_, _, in_link) in pairs)]
+    in_link = [in_link for _, _, in_link in texts]
+    linked = [0, *accumulate(map(mul, sizes, in_link))]  # a size times False is 0
     marks = [0, *accumulate(puncts)]
     spans = list(zip(out.runs_start, out.runs_end, strict=True))
     out.text = [chars[end] - chars[start] for start, end in spans]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timezone
+from functools import lru_cache
 
 from . import dates
 from ._tree import Measured
@@ -67,7 +68,8 @@ class Candidate:
     where: str
 
 
-def _label_re(labels: list[str]) -> re.Pattern[str]:
+@lru_cache(maxsize=64)
+def _label_re(labels: tuple[str, ...]) -> re.Pattern[str]:
     words = "|".join(re.escape(w) for w in sorted(labels, key=len, reverse=True))
     return re.compile(rf"(?:{words})\s*[:：]?\s*$", re.I)
 
@@ -75,7 +77,7 @@ def _label_re(labels: list[str]) -> re.Pattern[str]:
 def visible(
     measured: Measured,
     title_run: int | None,
-    body: tuple[int, int] | None,
+    body: int | None,
     labels: list[str],
     zone: timezone,
     trace: Trace | None = None,
@@ -86,12 +88,13 @@ def visible(
 ) -> Candidate | None:
     """The best-scoring date in the page's text, if any scores enough.
 
-    `url` and `now` (the fetch time) resolve dates without a year and relative ones; so does
+    `body` is the index of the body's element in `measured`, if the body is known. `url` and
+    `now` (the fetch time) resolve dates without a year and relative ones; so does
     `anchor`, a date the page declares elsewhere (an update time in its metadata).
     """
-    label = _label_re(labels)
+    label = _label_re(tuple(labels))
     texts = measured.texts[:_MAX_RUNS]
-    body_runs = _body_runs(texts, body)
+    body_runs = _body_runs(measured, body, len(texts))
     best: Candidate | None = None
     for index, (raw, _, in_link) in enumerate(texts):
         if not _DATE_HINT.search(raw):
@@ -145,14 +148,12 @@ def visible(
     return best
 
 
-def _body_runs(
-    texts: list[tuple[str, int, bool]], body: tuple[int, int] | None
-) -> tuple[int, int] | None:
+def _body_runs(measured: Measured, body: int | None, runs: int) -> tuple[int, int] | None:
+    """The first and the last of the first `runs` text runs that are in the body, if any."""
     if body is None:
         return None
-    first_el, last_el = body
-    inside = [i for i, (_, owner, _) in enumerate(texts) if first_el <= owner <= last_el]
-    return (inside[0], inside[-1]) if inside else None
+    first, end = measured.runs_start[body], min(measured.runs_end[body], runs)
+    return (first, end - 1) if first < end else None
 
 
 def from_scripts(html: str, zone: timezone) -> Candidate | None:
