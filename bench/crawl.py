@@ -415,7 +415,7 @@ def run_xinwen(site: Site, server: Server, work: Path, concurrency: int, timeout
     command = [
         xinwen, "crawl", server.url, "--db", str(db), "--json", "--quiet",
         "--concurrency", str(concurrency), "--per-host", str(concurrency), "--delay", "0",
-        "--max-pages", str(site.pages + 100),
+        "--max-pages", str(site.pages + 100), "--max-per-host", str(site.pages + 100),
     ]  # fmt: skip
     done = monitored(command, result, timeout)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
