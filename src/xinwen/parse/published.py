@@ -31,11 +31,17 @@ _FAR_BELOW = -3.0
 _MIN_SCORE = 2.0
 # Runs scanned for candidates: the first this many text runs of the page.
 _MAX_RUNS = 4000
-# Cheap test for a text run worth parsing: digits with a date separator, a Chinese-numeral
-# year, or a relative time (刚刚, 3小时前, 昨天). Full-width digits count too.
-_DATE_HINT = re.compile(
-    r"[\d０-９]{1,4}\s*[-/.年月－／．]|[〇零○一二三四五六七八九]{2,4}年|刚刚|[分时天]前|[昨前今]天"
-    r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}\.?\s{1,3}\d"
+# Cheap test for a text run worth parsing (`_date_hint`): digits with a date separator, a
+# Chinese-numeral year, a relative time (刚刚, 3小时前, 昨天) or an English month. Full-width
+# digits count too. One regex per form: each starts with a character (class) that the regex
+# engine skips to at C speed, where one alternation of them all was tried at every character
+# (0.4 -> 0.23 ms a page).
+_DIGITS_HINT = re.compile(r"[\d０-９][\d０-９]{0,3}\s*[-/.年月－／．]")
+_CN_YEAR_HINT = re.compile(r"[〇零○一二三四五六七八九]{2,4}年")
+_AGO_HINT = re.compile(r"[分时天]前")
+_DAY_HINT = re.compile(r"[昨前今]天")
+_MONTH_HINT = re.compile(
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}\.?\s{1,3}\d"
 )
 # Precisions that mean the page showed a time of day.
 _TIMED = frozenset({"second", "minute", "hour"})
@@ -97,7 +103,7 @@ def visible(
     body_runs = _body_runs(measured, body, len(texts))
     best: Candidate | None = None
     for index, (raw, _, in_link) in enumerate(texts):
-        if not _DATE_HINT.search(raw):
+        if not _date_hint(raw):
             continue
         text = dates.narrow(" ".join(raw.split()))
         # A date split over two runs (`<span>2024-11-06</span> <span>19:15</span>`).
@@ -146,6 +152,18 @@ def visible(
         if score >= _MIN_SCORE and (best is None or score > best.score):
             best = Candidate(found, score, "text")
     return best
+
+
+def _date_hint(text: str) -> bool:
+    """True if `text` may hold a date (see `_DIGITS_HINT`)."""
+    return bool(
+        _DIGITS_HINT.search(text)
+        or ("年" in text and _CN_YEAR_HINT.search(text))
+        or "刚刚" in text
+        or ("前" in text and _AGO_HINT.search(text))
+        or ("天" in text and _DAY_HINT.search(text))
+        or _MONTH_HINT.search(text)
+    )
 
 
 def _body_runs(measured: Measured, body: int | None, runs: int) -> tuple[int, int] | None:
