@@ -135,11 +135,12 @@ def extract(
     rules = rule.extract if rule else None
     tag = f"rule:{rule.id}" if rule else ""
 
-    meta = generic.meta_tags(tree)
-    ld = generic.json_ld(tree)
+    head = generic.head_elements(tree)
+    meta = generic.meta_tags(head["meta"])
+    ld = generic.json_ld(head["script"])
     if links:
         result.links = generic.links_of(tree, url)
-    result.canonical = generic.canonical_of(tree, url)
+    result.canonical = generic.canonical_of(head["link"], url)
 
     for name in ("title", "category", "author", "source", "editor", "published_at"):
         if rules is None:
