@@ -321,8 +321,9 @@ def find_anchor(meta: dict[str, str], ld: dict[str, object]) -> date | None:
 
 
 def _names(node: LexborNode) -> str:
-    # node.attrs reads two attributes; node.attributes would build the whole dict.
-    attrs = node.attrs
+    # node.attributes builds a dict of the element's few attributes, where node.attrs.get
+    # raises and catches a KeyError for each one missing: 0.1-0.2 us against 0.7-1.3 us.
+    attrs = node.attributes
     return f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
 
 
@@ -414,12 +415,8 @@ def score(
         return top
     # A short article right under its headline loses on score to long "recommended" stories
     # further down; text that starts just after the headline wins if it scores a fair share.
-    for value, index in sorted(ranked, key=lambda r: (runs_start[r[1]], -r[0])):
-        start = runs_start[index]
-        if start <= title_run:
-            continue
-        if start - title_run > _RIGHT_AFTER:
-            break
+    near = [r for r in ranked if 0 < runs_start[r[1]] - title_run <= _RIGHT_AFTER]
+    for value, index in sorted(near, key=lambda r: (runs_start[r[1]], -r[0])):
         related = _contains(measured, index, top) or _contains(measured, top, index)
         prose = text[index] >= _MIN_PROSE and measured.punct[index] >= _MIN_PUNCT
         if prose and value >= _FAIR_SHARE * top_value and not related:
