@@ -105,3 +105,48 @@ def small_archive(db_path: Path, small_pages: list[tuple[str, str]]) -> Path:
             at=datetime.now(UTC) - timedelta(days=2),
         )
     return db_path
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+PG_ENV = "XINWEN_TEST_PG"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The URL of a PostgreSQL database whose role may create databases (XINWEN_TEST_PG;
+    .ci/run starts the machine's cluster and sets it); skips when none is reachable."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"no PostgreSQL: set {PG_ENV} (.ci/run starts the cluster and sets it)")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        pytest.skip(f"PostgreSQL at {PG_ENV} is not reachable: {str(exc).splitlines()[0]}")
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for one test, dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"xinwen_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(pg_server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

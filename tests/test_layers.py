@@ -19,6 +19,7 @@ OWNERS = {
         "store/search.py",
         "store/views.py",
         "store/frontier.py",
+        "store/copy.py",
     },
     "sqlmodel": {"store/__init__.py", "store/tables.py", "store/migrations.py", "store/export.py"},
     "typer": {"cli.py"},

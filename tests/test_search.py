@@ -355,10 +355,20 @@ def test_dropped_index_is_rebuilt_by_the_next_search(archive_path: Path):
 
 
 def test_other_engines_refuse_search_and_skip_the_migration():
-    postgres: Any = SimpleNamespace(dialect=SimpleNamespace(name="postgresql"))
-    fts.migrate(postgres)  # nothing to do, and nothing executed
-    with pytest.raises(ConfigError, match="needs a SQLite archive"):
-        fts.search(postgres, "逾期")
+    mysql: Any = SimpleNamespace(dialect=SimpleNamespace(name="mysql"))
+    fts.migrate(mysql)  # nothing to do, and nothing executed
+    with pytest.raises(ConfigError, match="needs PostgreSQL, or SQLite built with FTS5"):
+        fts.search(mysql, "逾期")
+
+
+def test_tsqueries_match_the_fts5_expressions():
+    # PostgreSQL's query is the same tokens as FTS5's phrase, side by side.
+    assert fts.tsquery("逾期") == "('逾期')"
+    assert fts.tsquery("贷") == "('贷':*)"
+    assert fts.tsquery("众信普惠逾期") == "('众信' <-> '信普' <-> '普惠' <-> '惠逾' <-> '逾期')"
+    assert fts.tsquery("5G网络 年报2024") == "('5g' <-> '网络') & ('年报' <-> '报' <-> '2024')"
+    assert fts.tsquery("'a' | !b & :*") == "('a') & ('b')"  # tsquery syntax is only text
+    assert fts.tsquery("。！") == ""
 
 
 def test_match_expressions():

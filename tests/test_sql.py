@@ -99,8 +99,14 @@ def test_missing_database_is_named_and_not_created(tmp_path: Path):
 
 
 def test_other_engines_are_a_clear_error():
-    code, output = _sql("postgresql://u:secret@localhost/x", "SELECT 1")
-    assert code == 2 and "SQLite" in output and "secret" not in output
+    code, output = _sql("mysql://u:secret@localhost/x", "SELECT 1")
+    assert code == 2 and "SQLite and PostgreSQL" in output and "secret" not in output
+
+
+def test_an_unreachable_postgres_is_a_clear_error():
+    code, output = _sql("postgresql+psycopg://u:secret@127.0.0.1:1/x", "SELECT 1")
+    assert code == 1 and "Connection refused" in output and "secret" not in output
+    assert output.count("\n") == 1  # one line, no traceback
 
 
 def test_bad_sql_is_a_usage_error(small_archive: Path):

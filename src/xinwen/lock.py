@@ -2,7 +2,8 @@
 
 An advisory `flock` on `<archive>.lock` beside the database file. The kernel releases it when the
 process dies, however it dies, so a `kill -9` never leaves a stale lock behind (fault matrix
-row 39, policy A). Other engines have no file to lock: their runs coordinate in the database.
+row 39, policy A). Other engines have no file to lock: PostgreSQL runs take an advisory lock in
+the database instead (`Archive.run_lock`), shared by `--worker` runs.
 """
 
 from __future__ import annotations

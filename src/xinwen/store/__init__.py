@@ -8,23 +8,27 @@ here and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import zstandard
-from sqlalchemy import delete, select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, delete, select, text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
-from ..errors import ConfigError, StoreError, redact
+from ..errors import AlreadyRunning, ConfigError, LeaseLost, StoreError, redact
 from ..models import Article, Decoded, Page
 from . import frontier, migrations, search
+from .copy import copy_archive
 from .engine import database_url, make_engine
 from .search import SearchHit
 from .tables import (
@@ -44,6 +48,23 @@ __all__ = ["Archive", "database_url"]
 # millisecond per page; higher levels cost time for a few percent.
 _ZSTD_LEVEL = 10
 _MAX_ERROR_MESSAGE = 500
+# pg_advisory_lock key of the run lock ("xinwen" + 2; the migration lock is + 1).
+_RUN_LOCK = 0x78696E77656E02
+
+
+# A crawl's writes go to SQLite in transactions of up to this many writes or this long (about
+# 3 writes per page). With a commit per write the database took most of the crawl's time (each
+# commit writes its B-tree pages and a full-text segment again); a quarter of a second groups
+# dozens of pages on a fast crawl, and a slow one still commits about every page.
+BATCH_WRITES = 200
+BATCH_SECONDS = 0.25
+
+
+@dataclass(slots=True)
+class _Batch:
+    session: Session
+    writes: int = 0  # since the last commit
+    since: float = field(default_factory=time.monotonic)  # time of the last commit
 
 
 def _redact(url: str) -> str:
@@ -65,6 +86,8 @@ class Archive:
                 # Reading commands must not leave an empty archive behind a typo.
                 raise ConfigError(f"no archive at {path}")
         self._compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
+        self._batch: _Batch | None = None  # the open batch of writes (see `batched`)
+        self._leases: dict[str, str] = {}  # frontier URL -> token of the lease this process holds
         with self._errors():
             self.engine = make_engine(self.url)
             self._migrate()
@@ -87,6 +110,58 @@ class Archive:
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             raise StoreError(f"database error: {reason}", url=self._label) from exc
 
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Group the writes made inside into transactions of up to `BATCH_WRITES` writes or
+        `BATCH_SECONDS` (SQLite; elsewhere each write stays its own transaction).
+
+        Each write (a page's rows with its frontier mark, a claim, ...) is a savepoint, so one
+        that fails leaves no trace and the others stand. A crash loses the uncommitted ones:
+        their URLs are still leased, and the next crawl fetches them again.
+        """
+        if self._batch is not None or self.engine.dialect.name != "sqlite":
+            yield
+            return
+        with self._errors(), Session(self.engine) as session:
+            self._batch = _Batch(session)
+            try:
+                yield
+            except BaseException:
+                # Keep what was finished before the error (each write is whole), if we can.
+                with contextlib.suppress(SQLAlchemyError):
+                    session.commit()
+                raise
+            else:
+                session.commit()
+            finally:
+                self._batch = None
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """A session to write in: a transaction of its own, or a savepoint in the open batch."""
+        batch = self._batch
+        if batch is None:
+            with Session(self.engine) as session, session.begin():
+                yield session
+            return
+        session = batch.session
+        if not session.in_transaction():
+            # BEGIN first: SQLite's driver would otherwise let the first SAVEPOINT open the
+            # transaction, and its RELEASE would commit every write on its own.
+            session.connection().exec_driver_sql("BEGIN")
+        with session.begin_nested():
+            yield session
+        batch.writes += 1
+        if batch.writes >= BATCH_WRITES or time.monotonic() - batch.since >= BATCH_SECONDS:
+            session.commit()
+            batch.writes, batch.since = 0, time.monotonic()
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """A connection to write on, as `_write` decides the transaction."""
+        with self._write() as session:
+            yield session.connection()
+
     def _migrate(self) -> None:
         current = migrations.current_version(self.engine)
         if current is not None and current > SCHEMA_VERSION:
@@ -95,14 +170,19 @@ class Archive:
                 f"{SCHEMA_VERSION}: upgrade xinwen",
                 url=self._label,
             )
-        migrations.upgrade(self.engine)
+        self.migrated = migrations.upgrade(self.engine)  # the versions applied on opening
+        self.version = SCHEMA_VERSION
 
     def _capture(self, session: Session, page: Page, decoded: Decoded | None) -> int:
         digest = hashlib.sha256(page.content).hexdigest()
         if session.get(PayloadRow, digest) is None:
             data = self._compressor.compress(page.content)
-            session.add(PayloadRow(sha256=digest, size=len(page.content), data=data))
-            session.flush()  # the capture row references it, and SQLite checks at once
+            # ON CONFLICT: another worker may store the same bytes at the same moment.
+            session.execute(
+                text("INSERT INTO payload (sha256, size, data) VALUES (:sha, :size, :data) "
+                     "ON CONFLICT (sha256) DO NOTHING"),
+                {"sha": digest, "size": len(page.content), "data": data},
+            )  # fmt: skip
         capture = CaptureRow(
             url=page.url,
             final_url=page.final_url,
@@ -171,7 +251,7 @@ class Archive:
         session.add(row)
         session.flush()
         assert row.id is not None
-        search.sync(session.connection())  # index the article as just written
+        search.sync(session.connection(), only=row.id)  # index the article as just written
         for position, section in enumerate(article.sections):
             session.add(
                 SectionRow(
@@ -230,7 +310,29 @@ class Archive:
         article, else the `outcome` given (`not_article`, or `part` for a later part of a
         multi-page article). All of it is one transaction.
         """
-        with self._errors(), Session(self.engine) as session, session.begin():
+        try:
+            return self._save_page(page, decoded, article, outcome, run_id, attempts, frontier_url)
+        except StoreError as exc:
+            if (
+                not isinstance(exc.__cause__, IntegrityError)
+                or self.engine.dialect.name == "sqlite"
+            ):
+                raise
+            # Two workers stored the same article URL at once (two frontier URLs redirecting to
+            # one page): the loser's insert is now an update of the winner's row.
+            return self._save_page(page, decoded, article, outcome, run_id, attempts, frontier_url)
+
+    def _save_page(
+        self,
+        page: Page,
+        decoded: Decoded | None,
+        article: Article | None,
+        outcome: str,
+        run_id: int | None,
+        attempts: int | None,
+        frontier_url: str | None,
+    ) -> str:
+        with self._errors(), self._write() as session:
             capture = self._capture(session, page, decoded)
             if article is not None:
                 outcome = self._upsert(session, article, page.fetched_at, capture)
@@ -251,8 +353,20 @@ class Archive:
                 state = (
                     "done" if article is not None else ("part" if outcome == "part" else "listing")
                 )
-                frontier.finish(session.connection(), frontier_url, state=state)
+                self._finish(session, frontier_url, state=state)
         return outcome
+
+    def _finish(self, session: Session, url: str, **mark: Any) -> None:
+        """Mark a frontier URL, fenced by this process's lease on it if it holds one."""
+        token = self._leases.get(url)
+        if not frontier.finish(session.connection(), url, token=token, **mark):
+            self._leases.pop(url, None)
+            raise LeaseLost(
+                f"the lease on {redact(url)} ran out and another worker took it over",
+                url=self._label,
+                lease_url=url,
+            )
+        self._leases.pop(url, None)
 
     def save_failure(
         self,
@@ -268,7 +382,7 @@ class Archive:
         frontier_url: str | None = None,
     ) -> None:
         """Record a failed fetch or extraction of one URL (and fail it in the frontier)."""
-        with self._errors(), Session(self.engine) as session, session.begin():
+        with self._errors(), self._write() as session:
             session.add(
                 FetchRow(
                     url=redact(url),
@@ -283,8 +397,8 @@ class Archive:
                 )
             )
             if frontier_url is not None:
-                frontier.finish(
-                    session.connection(), frontier_url, state="failed", kind=kind,
+                self._finish(
+                    session, frontier_url, state="failed", kind=kind,
                     message=redact(message)[:_MAX_ERROR_MESSAGE],
                 )  # fmt: skip
 
@@ -301,7 +415,7 @@ class Archive:
     def save_alias(self, url: str, article_url: str, at: datetime) -> None:
         """Record that the article stored under `article_url` was fetched as `url` too (a
         redirect, or a copy whose rel=canonical names it); see the `alias` table."""
-        with self._errors(), self.engine.begin() as connection:
+        with self._errors(), self._connection() as connection:
             updated = connection.execute(
                 text("UPDATE alias SET article_url = :a, last_seen_at = :at WHERE url = :u"),
                 {"u": url, "a": article_url, "at": at},
@@ -341,7 +455,7 @@ class Archive:
     ) -> str:
         """Record a 304 answer to a re-check: the article is unchanged and nothing is stored
         but the fetch row, in one transaction with the frontier mark. Returns `unchanged`."""
-        with self._errors(), Session(self.engine) as session, session.begin():
+        with self._errors(), self._write() as session:
             session.execute(
                 text("UPDATE article SET last_fetched_at = :at, gone_at = NULL WHERE url = :u"),
                 {"at": page.fetched_at, "u": page.url},
@@ -354,25 +468,99 @@ class Archive:
                 )
             )  # fmt: skip
             if frontier_url is not None:
-                frontier.finish(session.connection(), frontier_url, state="done")
+                self._finish(session, frontier_url, state="done")
         return "unchanged"
 
-    def frontier_begin(self, start_urls: list[str], recent: timedelta, rest: timedelta) -> None:
-        """Start a crawl's use of the frontier: dead leases back to pending, listings and
-        recent articles that have rested queued again, start URLs queued."""
-        with self._errors(), self.engine.begin() as connection:
-            frontier.begin(connection, start_urls, recent, rest)
+    def frontier_begin(
+        self, start_urls: list[str], recent: timedelta, rest: timedelta, *, shared: bool = False
+    ) -> None:
+        """Start a crawl's use of the frontier: listings and recent articles that have rested
+        queued again, start URLs queued, and (unless `shared`: workers) dead leases given back."""
+        with self._errors(), self._connection() as connection:
+            frontier.begin(connection, start_urls, recent, rest, shared=shared)
 
     def frontier_add(self, urls: list[str], *, depth: int, state: str = "pending") -> None:
         """Record newly found URLs (known ones keep their state)."""
         if urls:
-            with self._errors(), self.engine.begin() as connection:
+            with self._errors(), self._connection() as connection:
                 frontier.add(connection, urls, depth=depth, state=state)
 
-    def frontier_claim(self) -> tuple[str, int] | None:
-        """Lease the next pending URL and its depth, or None."""
-        with self._errors(), self.engine.begin() as connection:
-            return frontier.claim(connection)
+    def frontier_claim(
+        self,
+        *,
+        shared: bool = False,
+        lease: timedelta = frontier.LEASE,
+        per_host: int = 2,
+        delay: float = 1.0,
+    ) -> tuple[str, int] | None:
+        """Lease the next URL and its depth, or None; the lease is held by this `Archive`.
+
+        `shared`: for one of many workers (PostgreSQL), keeping `per_host` URLs in flight per
+        host and `delay` seconds between claims on one host across all of them.
+        """
+        with self._errors(), self._connection() as connection:
+            if shared:
+                held = frontier.claim_shared(
+                    connection, lease=lease, per_host=per_host, delay=delay
+                )
+            else:
+                held = frontier.claim(connection, lease)
+        if held is None:
+            return None
+        self._leases[held.url] = held.token
+        return held.url, held.depth
+
+    def frontier_renew(self, lease: timedelta = frontier.LEASE) -> int:
+        """Extend every lease this process holds; returns how many it still holds."""
+        with self._errors(), self._connection() as connection:
+            return frontier.renew(connection, list(self._leases.values()), lease)
+
+    def frontier_release(self) -> None:
+        """Give back the leases this process still holds (a worker stopping), unfinished."""
+        with self._errors(), self._connection() as connection:
+            frontier.release(connection, list(self._leases.values()))
+        self._leases.clear()
+
+    def frontier_hosts(self) -> set[str]:
+        """The hosts the frontier holds URLs of."""
+        with self._errors(), self.engine.connect() as connection:
+            return set(connection.execute(text("SELECT host FROM host")).scalars())
+
+    def frontier_unfinished(self) -> int:
+        """URLs that some crawl may still work on (pending or leased)."""
+        with self._errors(), self.engine.connect() as connection:
+            return frontier.unfinished(connection)
+
+    def set_host_delay(self, host: str, delay: float) -> None:
+        """Record a host's Crawl-delay for every worker on this database."""
+        with self._errors(), self._connection() as connection:
+            frontier.set_delay(connection, host, delay)
+
+    @contextmanager
+    def run_lock(self, *, shared: bool) -> Iterator[None]:
+        """PostgreSQL's run lock: one crawl alone, or any number of workers (`shared`).
+
+        A session-level advisory lock on a connection held for the run: the server releases it
+        when the connection ends, however the process ends. SQLite archives use the file lock
+        in `xinwen.lock` instead; on them this does nothing.
+        """
+        if self.engine.dialect.name != "postgresql":
+            yield
+            return
+        function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+        with self._errors(), self.engine.connect() as connection:
+            got = connection.execute(text(f"SELECT {function}(:k)"), {"k": _RUN_LOCK}).scalar()
+            connection.commit()
+            if not got:
+                holder = "a crawl is" if shared else "another crawl or workers are"
+                raise AlreadyRunning(f"{holder} running on this archive", path=self._label)
+            try:
+                yield
+            finally:
+                # Released with the connection; said explicitly so a pooled one does not keep it.
+                unlock = f"{function.replace('try_advisory_lock', 'advisory_unlock')}(:k)"
+                connection.execute(text(f"SELECT {unlock}"), {"k": _RUN_LOCK})
+                connection.commit()
 
     def frontier_counts(self) -> dict[str, int]:
         """URLs per frontier state."""
@@ -381,7 +569,7 @@ class Archive:
 
     def begin_run(self, start_urls: list[str]) -> int:
         """Record the start of a crawl; returns its run id."""
-        with self._errors(), Session(self.engine) as session, session.begin():
+        with self._errors(), self._write() as session:
             run = RunRow(
                 started_at=datetime.now(UTC),
                 start_urls=json.dumps([redact(u) for u in start_urls], ensure_ascii=False),
@@ -395,7 +583,7 @@ class Archive:
         self, run_id: int, counts: dict[str, int], *, status: str, error: str | None = None
     ) -> None:
         """Record the end of a crawl: `finished`, or `failed` with the error."""
-        with self._errors(), Session(self.engine) as session, session.begin():
+        with self._errors(), self._write() as session:
             run = session.get(RunRow, run_id)
             if run is None:
                 return
@@ -410,7 +598,7 @@ class Archive:
 
         Returns False when no article is stored under `url`.
         """
-        with self._errors(), Session(self.engine) as session, session.begin():
+        with self._errors(), self._write() as session:
             query = select(ArticleRow).where(ArticleRow.url == url)  # type: ignore[arg-type]
             row = session.execute(query).scalars().first()
             if row is None:
@@ -495,7 +683,7 @@ class Archive:
     def save_reparsed(self, article: Article, capture_id: int, at: datetime) -> str:
         """Store an article rebuilt from its stored capture: `updated` (the previous version is
         kept as a revision) or `unchanged`."""
-        with self._errors(), Session(self.engine) as session, session.begin():
+        with self._errors(), self._write() as session:
             return self._upsert(session, article, at, capture_id, reason="reparse")
 
     def search(
@@ -511,11 +699,11 @@ class Archive:
         """Full-text search of the articles, best first, with highlighted snippets.
 
         `query` is in simplified script (`xinwen.pipeline.search` converts a traditional one);
-        space-separated terms must all occur. SQLite only, for now: see `store/search.py`.
+        space-separated terms must all occur. SQLite and PostgreSQL: see `store/search.py`.
 
         >>> Archive("xinwen.db").search("逾期", site="example.com", limit=5)  # doctest: +SKIP
         """
-        with self._errors(), self.engine.begin() as connection:
+        with self._errors(), self._connection() as connection:
             return search.search(
                 connection,
                 query,
@@ -525,6 +713,16 @@ class Archive:
                 category=category,
                 limit=limit,
             )
+
+    def copy_to(
+        self, target: Archive, on_table: Callable[[str, int], None] | None = None
+    ) -> dict[str, int]:
+        """Copy every row into the empty archive `target` (any engine); rows per table.
+
+        `on_table(name, rows)` is called as each table is done. See `store/copy.py`.
+        """
+        with self._errors():
+            return copy_archive(self.engine, target.engine, on_table=on_table)
 
     def payload(self, sha256: str) -> bytes:
         """The raw bytes of a stored payload."""

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 
+from ..errors import ConfigError
+
 # How long a writer waits for another connection's lock before giving up (cron runs overlapping
 # with a user's long query must wait, not fail).
 BUSY_TIMEOUT_MS = 30_000
@@ -26,7 +28,16 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    try:
+        if url.startswith("postgresql"):
+            # The crawler's times are UTC (timestamptz columns); a session in UTC reads them
+            # back as UTC, as SQLite shows them, whatever the server's zone is.
+            options = {"options": "-c timezone=UTC"}
+            return create_engine(url, pool_pre_ping=True, connect_args=options)
+        return create_engine(url, pool_pre_ping=True)
+    except ImportError as exc:
+        hint = " (pip install 'xinwen[postgresql]')" if url.startswith("postgresql") else ""
+        raise ConfigError(f"no database driver for this URL: {exc}{hint}") from exc
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlmodel import SQLModel
 
+from ..urls import host_of
 from . import search
-from .tables import AliasRow, FrontierRow, RevisionRow, RunRow
+from .tables import AliasRow, FrontierRow, HostRow, RevisionRow, RunRow
 from .views import create_views
 
 Migration = tuple[int, str, Callable[[Connection], None]]
@@ -50,6 +51,31 @@ def _frontier(connection: Connection) -> None:
     FrontierRow.__table__.create(connection, checkfirst=True)  # type: ignore[attr-defined]
 
 
+def _hosts(connection: Connection) -> None:
+    _add_columns("frontier", [("host", "TEXT"), ("lost", "INTEGER NOT NULL DEFAULT 0")])(connection)
+    connection.execute(text("CREATE INDEX IF NOT EXISTS ix_frontier_host ON frontier (host)"))
+    HostRow.__table__.create(connection, checkfirst=True)  # type: ignore[attr-defined]
+    urls = connection.execute(text("SELECT url FROM frontier WHERE host IS NULL")).scalars()
+    hosts: dict[str, list[str]] = {}
+    for url in urls:
+        hosts.setdefault(host_of(url), []).append(url)
+    now = datetime.now(UTC)
+    for host, members in hosts.items():
+        connection.execute(
+            text("UPDATE frontier SET host = :h WHERE url = :u"),
+            [{"h": host, "u": u} for u in members],
+        )
+        connection.execute(
+            text("INSERT INTO host (host, next_allowed_at) VALUES (:h, :now) "
+                 "ON CONFLICT (host) DO NOTHING"),
+            {"h": host, "now": now},
+        )  # fmt: skip
+    if connection.dialect.name == "postgresql":
+        # PostgreSQL archives made before schema 10 got neither the search index nor the views.
+        search.migrate(connection)
+        create_views(connection)
+
+
 def _aliases(connection: Connection) -> None:
     AliasRow.__table__.create(connection, checkfirst=True)  # type: ignore[attr-defined]
 
@@ -72,11 +98,12 @@ MIGRATIONS: list[Migration] = [
     ),
     (3, "section: page", _add_columns("section", [("page", "INTEGER NOT NULL DEFAULT 1")])),
     (4, "article: gone_at; table article_revision", _revisions),
-    (5, "table article_fts: Chinese full-text search (SQLite only)", search.migrate),
-    (6, "views latest_articles, failures_24h, site_health (SQLite only)", create_views),
+    (5, "table article_fts: Chinese full-text search", search.migrate),
+    (6, "views latest_articles, failures_24h, site_health", create_views),
     (7, "table run; fetch: run_id, attempts", _runs),
     (8, "table frontier", _frontier),
     (9, "table alias", _aliases),
+    (10, "table host; frontier: host, lost; PostgreSQL: search index and views", _hosts),
 ]
 LATEST = max(version for version, _, _ in MIGRATIONS)
 
@@ -91,8 +118,25 @@ def current_version(engine: Engine) -> int | None:
     return int(value) if value is not None else 1
 
 
+# pg_advisory_lock key held while migrating, so workers starting together migrate once.
+_MIGRATION_LOCK = 0x78696E77656E01  # "xinwen" + 1
+
+
 def upgrade(engine: Engine) -> list[int]:
     """Bring the database to the latest version; returns the versions applied."""
+    if engine.dialect.name != "postgresql":
+        return _upgrade(engine)
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
+        lock.commit()
+        try:
+            return _upgrade(engine)
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK})
+            lock.commit()
+
+
+def _upgrade(engine: Engine) -> list[int]:
     version = current_version(engine)
     now = datetime.now(UTC)
     record = text("INSERT INTO schema_version (version, applied_at) VALUES (:v, :at)")

@@ -10,11 +10,16 @@ Four layers, because each alone has a hole (shared/docs/fault-matrix.md, row 43)
 - the ATTACH limit is 0, a second lock on the same door;
 - SQLITE_DBCONFIG_DEFENSIVE where Python exposes `setconfig` (3.12 and later).
 
-Only SQLite for now: another engine's URL is a `ConfigError`.
+On PostgreSQL (`PgReadOnly`), the server enforces it: the session's transactions are READ ONLY
+(a write, `nextval()`, a data-modifying CTE all fail), the statement must start with a reading
+keyword (SELECT, WITH, VALUES, TABLE, EXPLAIN, SHOW), it is sent as a prepared statement so the
+server refuses stacked statements, and a statement timeout stops a runaway query. Other engines
+are a `ConfigError`.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
@@ -24,7 +29,7 @@ from typing import Any
 from ..errors import ConfigError, StoreError
 from .engine import database_url
 
-__all__ = ["READ_PRAGMAS", "ReadOnly", "read_only"]
+__all__ = ["READ_PRAGMAS", "PgReadOnly", "ReadOnly", "read_only"]
 
 # PRAGMAs that only describe the schema. Their argument, if any, names a table or an index
 # (`PRAGMA table_info(article)`), never a value to set. Every other PRAGMA is refused.
@@ -68,13 +73,80 @@ _ACTION_NAMES = {
 }
 
 
+# The first keyword of a statement PgReadOnly runs; the read-only transaction is the real guard.
+_PG_READS = frozenset({"select", "with", "values", "table", "explain", "show"})
+# A query still running after this long is cancelled by the server (a user's mistake must not
+# hold the shared archive's locks for hours).
+PG_STATEMENT_TIMEOUT_S = 300
+# SQLSTATE classes of a wrong or refused statement (a usage error): syntax or access rule
+# violation (42), read-only transaction (25), data exception (22), cancelled by timeout (57014).
+_PG_USAGE = ("42", "25", "22", "57014")
+
+
+class PgReadOnly:
+    """One read-only session on a PostgreSQL archive (see the module's docstring)."""
+
+    def __init__(self, url: str) -> None:
+        from .engine import make_engine
+
+        self.label = re.sub(r"//[^/@]*@", "//***@", url)
+        self._engine = make_engine(url)
+        try:
+            self._raw = self._engine.raw_connection()
+        except Exception as exc:  # the pool lets the driver's own errors through
+            self._engine.dispose()
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            raise StoreError(f"database error: {reason}", url=self.label) from exc
+        self._connection: Any = self._raw.driver_connection
+        assert self._connection is not None  # a fresh connection from the pool
+        self._connection.autocommit = True
+        with self._connection.cursor() as cursor:
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            cursor.execute(f"SET statement_timeout = '{PG_STATEMENT_TIMEOUT_S}s'")
+
+    def close(self) -> None:
+        self._raw.close()
+        self._engine.dispose()
+
+    def execute(self, sql: str) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
+        """Run one statement; returns the column names and an iterator over the rows."""
+        first = re.match(r"\s*\(*\s*([A-Za-z]+)", sql)
+        if first is None or first.group(1).lower() not in _PG_READS:
+            word = first.group(1).upper() if first else "an empty statement"
+            raise ConfigError(
+                f"refused: {word} is not allowed; xinwen sql only reads ({self.label})"
+            )
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(sql, prepare=True)  # prepared: the server refuses stacked statements
+        except Exception as exc:
+            cursor.close()
+            raise self._error(exc) from exc
+        columns = [d.name for d in cursor.description or ()]
+        return columns, self._rows(cursor)
+
+    def _rows(self, cursor: Any) -> Generator[tuple[Any, ...]]:
+        try:
+            while batch := cursor.fetchmany(_BATCH):
+                yield from batch
+        finally:
+            cursor.close()
+
+    def _error(self, exc: Exception) -> Exception:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        state = getattr(exc, "sqlstate", None) or ""
+        if state.startswith(_PG_USAGE):
+            return ConfigError(f"bad query: {reason} ({self.label})")
+        return StoreError(f"database error: {reason}", url=self.label)
+
+
 def sqlite_path(db: str | Path) -> Path:
     """The file behind `db` (a path or a `sqlite:///` URL); a `ConfigError` for anything else."""
     url = database_url(db)
     if not url.startswith("sqlite:///") or url in ("sqlite:///", "sqlite:///:memory:"):
         engine = url.split("://")[0]
         raise ConfigError(
-            f"xinwen sql reads SQLite archive files only, not {engine}:// databases;"
+            f"xinwen sql reads SQLite and PostgreSQL archives, not {engine}:// databases;"
             " query those with the engine's own client"
         )
     return Path(url.removeprefix("sqlite:///"))
@@ -199,12 +271,19 @@ class ReadOnly:
 
 
 @contextmanager
-def read_only(db: str | Path) -> Iterator[ReadOnly]:
-    """Open an existing SQLite archive read-only; never creates or changes a file.
+def read_only(db: str | Path) -> Iterator[ReadOnly | PgReadOnly]:
+    """Open an existing archive read-only; never creates or changes a file or a row.
 
     >>> with read_only("xinwen.db") as connection:   # doctest: +SKIP
     ...     columns, rows = connection.execute("SELECT title FROM article LIMIT 3")
     """
+    if database_url(db).startswith("postgresql"):
+        session = PgReadOnly(database_url(db))
+        try:
+            yield session
+        finally:
+            session.close()
+        return
     path = sqlite_path(db)
     if not path.is_file():
         raise ConfigError(f"no archive at {path}")  # and none is created

@@ -1,4 +1,4 @@
-"""Chinese full-text search: an FTS5 index of overlapping character bigrams (SQLite only).
+"""Chinese full-text search: an index of overlapping character bigrams (FTS5 or a tsvector).
 
 SQLite's tokenizers cannot search Chinese by themselves: `unicode61` makes one token of a whole
 run of Han characters, and `trigram` finds nothing for queries under three characters, which
@@ -20,6 +20,11 @@ FTS5 table forgets a row only when given the text that was indexed, so pure-SQL 
 `article_fts_pending`, and `sync()` applies that journal: the store calls it after each article
 it writes, and `search()` calls it first. Whoever writes `article` (xinwen, `sqlite3`, a
 script), the index catches up.
+
+On PostgreSQL the same bigram text goes into a `tsvector` per article (`article_search`, GIN),
+a query becomes the same tokens joined by `<->`, and a PL/pgSQL trigger fills the same journal;
+each worker indexes the article it writes at once (`sync(only=...)`), so workers do not contend
+for the journal's rows.
 
 `index_text()` is part of the database format: changing it needs a migration that calls
 `rebuild()`, or `sync()` would remove rows with tokens that were never indexed.
@@ -81,6 +86,35 @@ _DDL = (
     "VALUES (old.id, 1, old.title, old.body); END",
 )
 _INSERT = text(f"INSERT INTO {TABLE} (rowid, title, body) VALUES (:id, :title, :body)")
+
+# PostgreSQL: the same bigram text in a tsvector per article (title weighted A, body B) under a
+# GIN index, and the same journal, filled by one PL/pgSQL trigger.
+PG_TABLE = "article_search"
+# A tsvector records positions up to 16,383 (and must stay under 1 MB).
+_PG_MAX_TOKENS = 16_383
+_PG_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {PG_TABLE} (article_id INTEGER PRIMARY KEY "
+    "REFERENCES article(id) ON DELETE CASCADE, tsv TSVECTOR NOT NULL)",
+    f"CREATE INDEX IF NOT EXISTS ix_{PG_TABLE}_tsv ON {PG_TABLE} USING gin (tsv)",
+    f"CREATE TABLE IF NOT EXISTS {JOURNAL} (seq BIGSERIAL PRIMARY KEY, "
+    "article_id INTEGER NOT NULL, indexed INTEGER NOT NULL, old_title TEXT, old_body TEXT)",
+    f"CREATE OR REPLACE FUNCTION {TABLE}_journal() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN "
+    f"IF TG_OP = 'INSERT' THEN INSERT INTO {JOURNAL} (article_id, indexed) VALUES (NEW.id, 0); "
+    "ELSIF TG_OP = 'DELETE' THEN "
+    f"INSERT INTO {JOURNAL} (article_id, indexed) VALUES (OLD.id, 1); "
+    "ELSIF OLD.title IS DISTINCT FROM NEW.title OR OLD.body IS DISTINCT FROM NEW.body THEN "
+    f"INSERT INTO {JOURNAL} (article_id, indexed) VALUES (NEW.id, 1); "
+    "END IF; RETURN NULL; END $$",
+    f"CREATE OR REPLACE TRIGGER {TABLE}_journal AFTER INSERT OR UPDATE OR DELETE ON article "
+    f"FOR EACH ROW EXECUTE FUNCTION {TABLE}_journal()",
+)
+_PG_UPSERT = text(
+    f"INSERT INTO {PG_TABLE} (article_id, tsv) VALUES (:id, "
+    "setweight(to_tsvector('simple', :title), 'A') || "
+    "setweight(to_tsvector('simple', :body), 'B')) "
+    "ON CONFLICT (article_id) DO UPDATE SET tsv = excluded.tsv"
+)
 # A contentless table forgets a row when given the values that were indexed for it.
 _FORGET = text(
     f"INSERT INTO {TABLE} ({TABLE}, rowid, title, body) VALUES ('delete', :id, :title, :body)"
@@ -255,7 +289,9 @@ def _merged(spans: Sequence[tuple[int, int, int]]) -> list[tuple[int, int]]:
 
 
 def available(connection: Connection) -> bool:
-    """True if this database can hold the index: SQLite, compiled with FTS5."""
+    """True if this database can hold the index: PostgreSQL, or SQLite compiled with FTS5."""
+    if connection.dialect.name == "postgresql":
+        return True
     if connection.dialect.name != "sqlite":
         return False
     used = connection.execute(text("SELECT sqlite_compileoption_used('ENABLE_FTS5')")).scalar()
@@ -263,7 +299,10 @@ def available(connection: Connection) -> bool:
 
 
 def exists(connection: Connection) -> bool:
-    """True if the index table is there (False on other engines)."""
+    """True if the index table is there."""
+    if connection.dialect.name == "postgresql":
+        regclass = connection.execute(text("SELECT to_regclass(:name)"), {"name": PG_TABLE})
+        return regclass.scalar() is not None
     if connection.dialect.name != "sqlite":
         return False
     found = connection.execute(
@@ -273,18 +312,17 @@ def exists(connection: Connection) -> bool:
 
 
 def create(connection: Connection) -> None:
-    """Create the index, its journal and the triggers (empty; SQLite with FTS5 only)."""
-    if available(connection):
+    """Create the index, its journal and the triggers (empty)."""
+    if connection.dialect.name == "postgresql":
+        for statement in _PG_DDL:
+            connection.execute(text(statement))
+    elif available(connection):
         for statement in _DDL:
             connection.execute(text(statement))
 
 
 def migrate(connection: Connection) -> None:
-    """Schema 5: create the index and fill it with the articles already stored.
-
-    Does nothing on other engines (PostgreSQL) for now: there `search` refuses with a
-    `ConfigError`.
-    """
+    """Schema 5: create the index and fill it with the articles already stored."""
     if available(connection):
         create(connection)
         rebuild(connection)
@@ -292,7 +330,11 @@ def migrate(connection: Connection) -> None:
 
 def rebuild(connection: Connection) -> int:
     """Index every article again from scratch; returns how many were indexed."""
-    connection.execute(text(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('delete-all')"))
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        connection.execute(text(f"DELETE FROM {PG_TABLE}"))
+    else:
+        connection.execute(text(f"INSERT INTO {TABLE} ({TABLE}) VALUES ('delete-all')"))
     connection.execute(text(f"DELETE FROM {JOURNAL}"))
     done, last = 0, 0
     while True:
@@ -302,7 +344,7 @@ def rebuild(connection: Connection) -> int:
         ).all()
         if not rows:
             return done
-        _index(connection, rows)
+        (_pg_index if postgres else _index)(connection, rows)
         done += len(rows)
         last = rows[-1][0]
 
@@ -312,8 +354,28 @@ def _index(connection: Connection, rows: Sequence[Any]) -> None:
     connection.execute(_INSERT, values)
 
 
-def sync(connection: Connection) -> int:
+def _pg_index(connection: Connection, rows: Sequence[Any]) -> None:
+    values = [
+        {"id": i, "title": _pg_text(index_text(t)), "body": _pg_text(index_text(b))}
+        for i, t, b in rows
+    ]
+    connection.execute(_PG_UPSERT, values)
+
+
+def _pg_text(indexed: str) -> str:
+    # A tsvector keeps positions up to 16,383 and must stay under 1 MB: past that many tokens a
+    # phrase could not match anyway, so the rest of a very long body is left out.
+    if len(indexed) <= 4 * _PG_MAX_TOKENS:
+        return indexed
+    return " ".join(indexed.split(" ", _PG_MAX_TOKENS)[:_PG_MAX_TOKENS])
+
+
+def sync(connection: Connection, only: int | None = None) -> int:
     """Apply the journal of article changes to the index; returns the entries applied.
+
+    `only`: the article just written, on PostgreSQL, where many workers write at once: each
+    indexes its own article (and the rest of the journal is applied by the next search),
+    rather than all of them contending for the same journal rows.
 
     For each article, the first entry since the last sync says what the index holds: nothing
     (a new article), or its old title and body, which are forgotten. Then the article as it is
@@ -321,6 +383,8 @@ def sync(connection: Connection) -> int:
     """
     if not exists(connection):
         return 0
+    if connection.dialect.name == "postgresql":
+        return _pg_sync(connection, only)
     applied = 0
     while True:
         entries = connection.execute(
@@ -361,6 +425,68 @@ def sync(connection: Connection) -> int:
         applied += len(entries)
 
 
+def _pg_sync(connection: Connection, only: int | None) -> int:
+    """PostgreSQL's index keeps a row per article, so an entry only says "index it again"."""
+    if only is not None:
+        row = connection.execute(
+            text("SELECT id, title, body FROM article WHERE id = :id"), {"id": only}
+        ).all()
+        _pg_index(connection, row)
+        cleared = connection.execute(
+            text(f"DELETE FROM {JOURNAL} WHERE article_id = :id"), {"id": only}
+        )
+        return int(cleared.rowcount)
+    applied = 0
+    while True:
+        entries = connection.execute(
+            text(f"SELECT seq, article_id FROM {JOURNAL} ORDER BY seq LIMIT :n"), {"n": _BATCH}
+        ).all()
+        if not entries:
+            return applied
+        ids = sorted({entry[1] for entry in entries})
+        marks = ", ".join(f":id{n}" for n in range(len(ids)))
+        params = {f"id{n}": value for n, value in enumerate(ids)}
+        current = connection.execute(
+            text(f"SELECT id, title, body FROM article WHERE id IN ({marks})"), params
+        ).all()
+        if current:
+            _pg_index(connection, current)
+        connection.execute(
+            text(f"DELETE FROM {JOURNAL} WHERE seq <= :last OR article_id IN ({marks})"),
+            {"last": entries[-1][0], **params},
+        )
+        applied += len(entries)
+
+
+def _pg_term(pieces: Sequence[tuple[bool, str]]) -> str:
+    """The tsquery for one term: `_phrase`'s tokens, side by side (`<->`)."""
+    tokens: list[str] = []
+    for number, (han, piece) in enumerate(pieces):
+        last = number == len(pieces) - 1
+        if not han:
+            tokens.append(f"'{piece.lower()}'")
+        elif len(piece) == 1:
+            tokens.append(f"'{piece}':*" if last else f"'{piece}'")
+        else:
+            tokens.extend(f"'{pair}'" for pair in map(str.__add__, piece, piece[1:]))
+            if not last:
+                tokens.append(f"'{piece[-1]}'")
+    return "(" + " <-> ".join(tokens) + ")"
+
+
+def tsquery(query: str) -> str:
+    """The PostgreSQL tsquery for a user's query, as `match_expression` is FTS5's.
+
+    Pieces hold only letters, digits and Han characters, so tsquery syntax in a query is only
+    ever text to find.
+
+    >>> tsquery("逾期 GDP增长")
+    "('逾期') & ('gdp' <-> '增长')"
+    """
+    terms = [_pg_term(pieces) for term in query.split() if (pieces := _pieces(term))]
+    return " & ".join(terms)
+
+
 # --- queries ---------------------------------------------------------------------------------
 
 
@@ -386,19 +512,21 @@ def search(
     the site's zone, compared as text; `until` includes the whole day, month or year given);
     articles without a publish time are left out when either is given.
     """
-    if connection.dialect.name != "sqlite":
-        raise ConfigError(
-            f"full-text search needs a SQLite archive for now, not {connection.dialect.name}"
-        )
     if not exists(connection):
         if not available(connection):
-            raise ConfigError("full-text search needs SQLite built with FTS5")
+            raise ConfigError(
+                "full-text search needs PostgreSQL, or SQLite built with FTS5, "
+                f"not {connection.dialect.name}"
+            )
         migrate(connection)  # the index was dropped (or never built): build it now
     sync(connection)
-    expression = match_expression(query)
+    postgres = connection.dialect.name == "postgresql"
+    expression = tsquery(query) if postgres else match_expression(query)
     if not expression or limit < 1:
         return []
-    where = [f"{TABLE} MATCH :match"]
+    where = [
+        f"{PG_TABLE}.tsv @@ to_tsquery('simple', :match)" if postgres else f"{TABLE} MATCH :match"
+    ]
     params: dict[str, Any] = {"match": expression, "limit": limit}
     if site is not None:
         where.append("a.site = :site")
@@ -415,11 +543,22 @@ def search(
         where.append("substr(a.published_at, 1, length(:until)) <= :until")
         params["until"] = _when(until, "--until")
     # Rank first, on the index alone when nothing else filters, then read the few winners.
-    join = f"JOIN article a ON a.id = {TABLE}.rowid" if len(where) > 1 else ""
+    if postgres:
+        # ts_rank's weights are {D, C, B, A}: the title (A) counts TITLE_WEIGHT times the body.
+        weights = f"'{{0, 0, {BODY_WEIGHT / TITLE_WEIGHT:.3f}, 1}}'"
+        ranked = (
+            f"SELECT {PG_TABLE}.article_id AS id, -ts_rank(CAST({weights} AS float4[]), "
+            f"{PG_TABLE}.tsv, to_tsquery('simple', :match)) AS rank FROM {PG_TABLE} "
+            f"JOIN article a ON a.id = {PG_TABLE}.article_id"
+        )
+    else:
+        join = f"JOIN article a ON a.id = {TABLE}.rowid" if len(where) > 1 else ""
+        ranked = (
+            f"SELECT {TABLE}.rowid AS id, bm25({TABLE}, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS rank "
+            f"FROM {TABLE} {join}"
+        )
     sql = (
-        f"WITH hits AS (SELECT {TABLE}.rowid AS id, "
-        f"bm25({TABLE}, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS rank FROM {TABLE} {join} "
-        f"WHERE {' AND '.join(where)} ORDER BY rank, {TABLE}.rowid LIMIT :limit) "
+        f"WITH hits AS ({ranked} WHERE {' AND '.join(where)} ORDER BY rank, id LIMIT :limit) "
         "SELECT a.url, a.title, a.published_at, a.site, a.category, a.body, hits.rank "
         "FROM hits JOIN article a ON a.id = hits.id ORDER BY hits.rank, a.id"
     )

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
-# Bumped by every migration; stored in SQLite's `PRAGMA user_version`.
-SCHEMA_VERSION = 9
+# Bumped by every migration (migrations.py); each applied version is a row of `schema_version`.
+SCHEMA_VERSION = 10
 
 
 class ArticleRow(SQLModel, table=True):
@@ -147,15 +147,27 @@ class FrontierRow(SQLModel, table=True):
     __tablename__ = "frontier"
 
     url: str = Field(primary_key=True)  # canonical form
-    state: str = Field(index=True)  # pending, leased, done or failed
+    host: str | None = Field(default=None, index=True)  # since schema 10: host[:port] of url
+    state: str = Field(index=True)  # pending, leased, done, listing, part or failed
     depth: int = 0  # links followed from a start URL
     attempts: int = 0  # times a crawl took it on
+    lost: int = 0  # since schema 10: times its lease expired with its worker gone
     lease_token: str | None = None
     lease_until: datetime | None = None
     last_error_kind: str | None = None
     last_error: str | None = None
     discovered_at: datetime
     updated_at: datetime
+
+
+class HostRow(SQLModel, table=True):
+    """Per-host politeness shared by all workers on one database (since schema 10)."""
+
+    __tablename__ = "host"
+
+    host: str = Field(primary_key=True)  # host[:port], as in frontier.host
+    next_allowed_at: datetime  # no worker starts a request to the host before this
+    delay: float | None = None  # the host's own least gap in seconds (robots.txt Crawl-delay)
 
 
 class AliasRow(SQLModel, table=True):

@@ -1,7 +1,8 @@
 """SQL views for Datasette and SQL users (schema 6), and the per-site statistics built on them.
 
-The views are SQLite's: they use `instr`, `datetime('now', ...)` and `json_each`, which
-PostgreSQL spells differently, so migration 6 creates them only on SQLite (docs/schema.md).
+The views are written in SQLite's dialect; `_postgres()` respells the few functions PostgreSQL
+names differently (`instr`, `datetime('now', ...)`, sums of comparisons), so both engines get the
+same views with the same columns (docs/schema.md).
 
 A fetch row has no site of its own: its site is the site of the articles stored from the same
 host (`host:port`), or the host itself when none is. `SITE_OF_FETCH` is that rule, written once
@@ -10,6 +11,7 @@ and used by the `site_health` view and by `xinwen stats`.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
@@ -76,13 +78,34 @@ ORDER BY s.site""",
 }
 
 
+def _postgres(sql: str) -> str:
+    """A view body in PostgreSQL's spelling."""
+    sql = sql.replace("instr(", "strpos(")
+    sql = sql.replace("FROM fetch ", 'FROM "fetch" ')  # FETCH is a reserved word there
+    # SQLite sorts NULL first, so last when descending; PostgreSQL the other way round.
+    sql = sql.replace("published_at DESC", "published_at DESC NULLS LAST")
+    sql = sql.replace("datetime('now', '-1 day')", "(now() AT TIME ZONE 'UTC') - interval '1 day'")
+    # SQLite sums booleans as 0/1; PostgreSQL needs them counted.
+    sql = re.sub(r"sum\(([^()]*(?:\([^()]*\)[^()]*)*)\)", _count_true, sql)
+    return sql
+
+
+def _count_true(match: re.Match[str]) -> str:
+    inner = match.group(1)
+    if not re.search(r"<>|=", inner):
+        return match.group(0)
+    return f"count(*) FILTER (WHERE {inner})"
+
+
 def create_views(connection: Connection) -> None:
-    """Migration 6: create the views (SQLite only; other engines get none, see above)."""
-    if connection.dialect.name != "sqlite":
+    """Migration 6: create the views (on SQLite and PostgreSQL)."""
+    dialect = connection.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
         return
     for name, body in VIEWS.items():
+        sql = body.strip() if dialect == "sqlite" else _postgres(body.strip())
         connection.execute(text(f"DROP VIEW IF EXISTS {name}"))
-        connection.execute(text(f"CREATE VIEW {name} AS {body.strip()}"))
+        connection.execute(text(f"CREATE VIEW {name} AS {sql}"))
 
 
 def site_stats(archive: Archive) -> list[dict[str, Any]]:
@@ -91,15 +114,24 @@ def site_stats(archive: Archive) -> list[dict[str, Any]]:
     Each row has `site`, `articles`, `fetches`, `failures`, `last_fetch_at`, `flagged_share`,
     `failures_by_kind` (`{"timeout": 3, ...}`) and `flags` (`{"short_body": 2, ...}`).
     """
-    if archive.engine.dialect.name != "sqlite":
-        raise ConfigError("xinwen stats reads SQLite archives only for now (it uses their views)")
+    dialect = archive.engine.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        raise ConfigError(f"xinwen stats reads SQLite and PostgreSQL archives, not {dialect}")
     failures_sql = (
         f"WITH {SITE_OF_FETCH} SELECT site, coalesce(error_kind, 'unknown'), count(*)"
         " FROM fetch_site WHERE outcome = 'failed' GROUP BY 1, 2 ORDER BY 3 DESC, 2"
     )
+    if dialect == "postgresql":
+        failures_sql = _postgres(failures_sql)
+    elements = (
+        "json_each(a.flags)"
+        if dialect == "sqlite"
+        else "jsonb_array_elements_text(CAST(coalesce(a.flags, '[]') AS jsonb)) AS f(value)"
+    )
     flags_sql = (
-        "SELECT a.site, f.value, count(*) FROM article AS a, json_each(a.flags) AS f"
-        " GROUP BY 1, 2 ORDER BY 3 DESC, 2"
+        f"SELECT a.site, f.value, count(*) FROM article AS a, {elements}"
+        + (" AS f" if dialect == "sqlite" else "")
+        + " GROUP BY 1, 2 ORDER BY 3 DESC, 2"
     )
     with archive._errors(), archive.engine.connect() as connection:
         rows = [dict(r._mapping) for r in connection.execute(text("SELECT * FROM site_health"))]
