@@ -105,8 +105,8 @@ def test_host_breaker_stops_hammering_a_dead_host(tmp_path: Path):
     pages = [h for h in hits if not h.endswith("robots.txt")]
     assert len(pages) == BREAKER_OPEN  # then the host is left alone
     assert stats.failures["host_breaker"] == 5
-    # The skipped URLs stay leased, to be taken up by the next run, not failed for good.
-    assert states == {"failed": BREAKER_OPEN, "leased": 5}
+    # The skipped URLs go back to pending, to be taken up by the next run, not failed for good.
+    assert states == {"failed": BREAKER_OPEN, "pending": 5}
 
 
 def test_unreachable_robots_txt_leaves_urls_for_the_next_run(tmp_path: Path):
@@ -131,4 +131,4 @@ def test_unreachable_robots_txt_leaves_urls_for_the_next_run(tmp_path: Path):
         )  # fmt: skip
         states = archive.frontier_counts()
     assert stats.failures["robots_unreachable"] == 1
-    assert states == {"leased": 1}  # given back to pending by the next run
+    assert states == {"pending": 1}  # given back at the end of the run, for the next one

@@ -143,16 +143,25 @@ def _run_crawl(
     quiet: bool,
     as_json: bool = False,
     rest_minutes: float = 10.0,
+    worker: bool = False,
+    lease: float | None = None,
+    sites_file: Path | None = None,
+    site_names: list[str] | None = None,
 ) -> None:
     from .pipeline import crawl
     from .rules import load_rules
+    from .siteconfig import load_sites
 
     progress = _Progress(sys.stdout.isatty() and not quiet and not as_json)
     try:
+        if site_names and sites_file is None:
+            raise ConfigError("--site names a site of a sites file: give --sites FILE too")
+        sites = load_sites(sites_file, site_names or []) if sites_file is not None else []
         rules = load_rules(rule_paths)
         stats = crawl(
             urls, db, max_pages=max_pages, settings=settings, rules=rules, on_page=progress.page,
-            rest=timedelta(minutes=rest_minutes),
+            rest=timedelta(minutes=rest_minutes), worker=worker,
+            lease=timedelta(seconds=lease) if lease is not None else None, sites=sites,
         )  # fmt: skip
     except ArchiveError as exc:
         raise _fail(exc) from None
@@ -166,10 +175,17 @@ def _run_crawl(
 
 @app.command()
 def crawl(
-    urls: Annotated[list[str], typer.Argument(help="Start URLs (http or https).", metavar="URL")],
+    urls: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Start URLs (http or https); optional with --sites or --worker.",
+            metavar="URL",
+        ),
+    ] = None,
     db: DbOption = "xinwen.db",
     max_pages: Annotated[int, typer.Option(help="Stop after this many fetches.", min=1)] = 1000,
     concurrency: Annotated[int, typer.Option(help="Requests in flight in all.", min=1)] = 8,
+    per_host: Annotated[int, typer.Option(help="Requests in flight per host.", min=1)] = 2,
     delay: Annotated[
         float, typer.Option(help="Seconds between two requests to one host.", min=0.0)
     ] = 1.0,
@@ -208,16 +224,53 @@ def crawl(
             min=1,
         ),
     ] = 5000,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker",
+            help="Join the shared frontier of a PostgreSQL archive beside other workers, on "
+            "this machine or others; per-host limits hold for all of them.",
+        ),
+    ] = False,
+    lease: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds a worker holds a URL (renewed while it works); a killed worker's "
+            "URLs go to the others after this. [default: 120 with --worker]",
+            min=1.0,
+        ),
+    ] = None,
+    sites: Annotated[
+        Path | None,
+        typer.Option(
+            "--sites",
+            help="A sites file (TOML): start URLs, feeds, sitemaps, hosts, URL patterns, "
+            "politeness and rules per site. See docs/sites.md.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    site: Annotated[
+        list[str] | None,
+        typer.Option("--site", help="Crawl only this site of the sites file. Repeatable."),
+    ] = None,
 ) -> None:
-    """Crawl from the start URLs, following links on the same hosts, and store each article."""
+    """Crawl from the start URLs, following links on the same hosts, and store each article.
+
+    Several `--worker` processes on one PostgreSQL archive share the work.
+    """
     settings = FetchSettings(
         concurrency=concurrency,
+        per_host=per_host,
         delay=delay,
         allow_private=allow_private,
         backoff_base=backoff,
         host_budget=max_per_host,
     )
-    _run_crawl(urls, db, max_pages, settings, rules or [], quiet, as_json, recheck_after)
+    _run_crawl(
+        urls or [], db, max_pages, settings, rules or [], quiet, as_json, recheck_after,
+        worker=worker, lease=lease, sites_file=sites, site_names=site,
+    )  # fmt: skip
 
 
 @app.command()
@@ -434,7 +487,7 @@ def sql(
         RowFormat.table
     ),
 ) -> None:
-    """Run one read-only SQL query on a SQLite archive and print the rows (alias: query)."""
+    """Run one read-only SQL query on an archive and print the rows (alias: query)."""
     from .report import write_query
 
     try:
@@ -445,6 +498,68 @@ def sql(
 
 
 app.command("query", hidden=True)(sql)  # `xinwen query` is another name for `xinwen sql`
+
+
+db_app = typer.Typer(
+    help="Create or upgrade an archive's schema (for operators of a shared PostgreSQL archive).",
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("init")
+def db_init(db: DbOption = "xinwen.db") -> None:
+    """Create an archive with the current schema (upgrading it if it is older)."""
+    from .store import Archive
+
+    try:
+        with Archive(db) as archive:
+            applied = archive.migrated
+            version = archive.version
+    except ArchiveError as exc:
+        raise _fail(exc) from None
+    typer.echo(
+        f"created at schema version {version}"
+        if len(applied) == version
+        else f"schema version {version} ({len(applied)} migrations applied)"
+    )
+
+
+@db_app.command("migrate")
+def db_migrate(db: DbOption = "xinwen.db") -> None:
+    """Upgrade an existing archive to the current schema, in place."""
+    from .store import Archive
+
+    try:
+        with Archive(db, must_exist=True) as archive:
+            applied = archive.migrated
+            version = archive.version
+    except ArchiveError as exc:
+        raise _fail(exc) from None
+    if applied:
+        typer.echo(f"applied {', '.join(map(str, applied))}: schema version {version}")
+    else:
+        typer.echo(f"already at schema version {version}")
+
+
+@app.command("copy")
+def copy(
+    source: Annotated[
+        str, typer.Option("--from", help="The archive to copy: a SQLite file or an SQLAlchemy URL.")
+    ],
+    target: Annotated[
+        str, typer.Option("--to", help="An empty archive to copy into (created if need be).")
+    ],
+) -> None:
+    """Copy a whole archive to another database, e.g. from SQLite to PostgreSQL."""
+    from .store import Archive
+
+    try:
+        with Archive(source, must_exist=True) as origin, Archive(target) as destination:
+            copied = origin.copy_to(destination)
+    except ArchiveError as exc:
+        raise _fail(exc) from None
+    typer.echo(", ".join(f"{rows} {table}" for table, rows in copied.items()))
 
 
 @app.command()

@@ -2,7 +2,8 @@
 
     ArchiveError                 base of everything xinwen raises
     ├── ConfigError              bad settings, rules or command-line input; nothing was fetched
-    │   └── RuleError            a site-rule file failed validation (.path)
+    │   ├── RuleError            a site-rule file failed validation (.path)
+    │   └── SitesError           a sites file failed validation, or names no such site (.path)
     ├── FetchError               fetching one URL failed (.url, .kind, .attempts)
     │   ├── DNSError             the host name did not resolve
     │   ├── ConnectFailed        no TCP connection: refused, unreachable, reset while connecting
@@ -21,8 +22,17 @@
     │   └── SoftBlock            a 200 answer that is a block or CAPTCHA page instead
     ├── ExtractError             a page could not be turned into an article (.url)
     │   ├── DecodeError          the bytes could not be decoded as text
-    │   └── NoContent            the page has no article body (a listing, an empty page)
+    │   ├── NoContent            the page has no article body (a listing, an empty page)
+    │   ├── ParseCrash           the worker process parsing the page died on it
+    │   ├── ParseTimeout         parsing took longer than the parse timeout (worker stopped)
+    │   └── FeedError            a sitemap or feed is not well-formed XML, or neither
+    │       ├── UnsafeXML        it declares a DTD or entities: refused unread (XXE, billion laughs)
+    │       ├── FeedTooLarge     more than 50 MiB once gunzipped; the URLs before the cap are kept
+    │       ├── FeedTruncated    more than 50,000 URLs; the first 50,000 are kept
+    │       ├── SitemapDepth     a sitemap index nested too deep; its sitemaps are not fetched
+    │       └── SitemapCycle     a sitemap index lists one of the indexes that led to it
     ├── StoreError               the database refused a read or a write (.url of the DB)
+    │   └── LeaseLost            a worker's lease on a URL ran out and another took it (.lease_url)
     └── AlreadyRunning           another crawl holds this archive's run lock (.path)
 
 Third-party exceptions are converted at one boundary each: httpx's in `fetch`, SQLAlchemy's in
@@ -55,6 +65,16 @@ class RuleError(ConfigError):
     """A site-rule file failed validation."""
 
     kind = "rule"
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+class SitesError(ConfigError):
+    """A sites file (`--sites`) failed validation, or `--site` names a site it does not have."""
+
+    kind = "sites"
 
     def __init__(self, message: str, *, path: str) -> None:
         super().__init__(f"{path}: {message}")
@@ -228,6 +248,62 @@ class NoContent(ExtractError):
     kind = "no_content"
 
 
+class ParseCrash(ExtractError):
+    """The worker process parsing the page died on it (a crash, the OOM killer)."""
+
+    kind = "parse_crash"
+
+
+class ParseTimeout(ExtractError):
+    """Parsing the page took longer than the parse timeout; its worker was stopped."""
+
+    kind = "parse_timeout"
+
+
+class FeedError(ExtractError):
+    """A sitemap or feed could not be read: not well-formed XML, or not a sitemap or feed.
+
+    The subclasses are also the reasons recorded when a feed is read only in part (a cap was
+    reached, the XML broke off): `feeds.parse` returns those in `Feed.problems` instead of
+    raising them, with the URLs read before the problem.
+    """
+
+    kind = "feed"
+
+
+class UnsafeXML(FeedError):
+    """The XML declares a DTD or entities (XXE, billion laughs, an external DTD).
+
+    It is refused when the declaration is met: nothing is expanded, read or fetched.
+    """
+
+    kind = "unsafe_xml"
+
+
+class FeedTooLarge(FeedError):
+    """The sitemap is larger than the decoded cap (50 MiB) once its gzip is undone."""
+
+    kind = "feed_too_large"
+
+
+class FeedTruncated(FeedError):
+    """The sitemap or feed lists more URLs than the cap (50,000); the rest are dropped."""
+
+    kind = "feed_truncated"
+
+
+class SitemapDepth(FeedError):
+    """A sitemap index is nested deeper than the limit; the sitemaps it lists are not fetched."""
+
+    kind = "sitemap_depth"
+
+
+class SitemapCycle(FeedError):
+    """A sitemap index lists an index that led to it (A -> B -> A); that link is not followed."""
+
+    kind = "sitemap_cycle"
+
+
 class StoreError(ArchiveError):
     """The database refused a read or a write."""
 
@@ -236,6 +312,17 @@ class StoreError(ArchiveError):
     def __init__(self, message: str, *, url: str) -> None:
         super().__init__(f"{message} ({url})")
         self.url = url
+
+
+class LeaseLost(StoreError):
+    """This worker's lease on a frontier URL ran out and another worker took the URL over;
+    what this one was about to write about it was rolled back."""
+
+    kind = "lease_lost"
+
+    def __init__(self, message: str, *, url: str, lease_url: str) -> None:
+        super().__init__(message, url=url)
+        self.lease_url = lease_url
 
 
 # Userinfo in a URL (scheme://user:password@host or scheme://token@host).

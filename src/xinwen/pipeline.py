@@ -15,47 +15,28 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from . import discover, encoding, errors, normalize, parse, quality, urls
-from .errors import ArchiveError, ConfigError, ExtractError
+from . import discover, errors, feeds, normalize, quality, urls
+from .errors import ArchiveError, ConfigError, ExtractError, FeedError, LeaseLost
 from .fetch import Fetcher, FetchSettings, Transport
 from .lock import run_lock
 from .models import Article, Decoded, Extracted, Page
 from .parse.trace import Trace
-from .rules import SiteRule, rule_for
+from .robots import RobotsPolicy
+from .rules import SiteRule
+from .siteconfig import Site, site_rules
 from .store import Archive, database_url
+from .store.frontier import LEASE
 from .store.search import SearchHit
+from .workers import ParsePool
+from .workers import parse_page as _parse
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
-
-
-def _decode(data: bytes | str, content_type: str | None) -> Decoded:
-    if isinstance(data, str):
-        return Decoded(data, "utf-8", "str", 0)
-    return encoding.decode(data, content_type)
 
 
 def _site(url: str | None, rule: SiteRule | None) -> str:
     if rule is not None:
         return rule.id
     return urls.host_of(url) if url else ""
-
-
-def _parse(
-    data: bytes | str,
-    url: str | None,
-    rules: Sequence[SiteRule],
-    content_type: str | None,
-    trace: Trace | None = None,
-    fetched_at: datetime | None = None,
-    links: bool = False,
-) -> tuple[SiteRule | None, Decoded, Extracted]:
-    rule = rule_for(urls.host_of(url), rules) if url else None
-    decoded = _decode(data, content_type)
-    try:
-        extracted = parse.extract(decoded.text, url, rule, trace, fetched_at, links=links)
-    except (ValueError, RecursionError, MemoryError) as exc:
-        raise ExtractError(f"cannot parse the page: {exc}", url=url) from exc
-    return rule, decoded, extracted
 
 
 def _finish(
@@ -164,16 +145,20 @@ class RunStats:
         return ", ".join([*parts, failed]) + f" in {self.elapsed:.1f} s"
 
 
-def _validate_start(given: Iterable[str]) -> list[str]:
+def _validate_start(given: Iterable[str], *, required: bool = True) -> list[str]:
     starts = []
     for url in given:
         canonical = urls.canonical_url(url)
         if not canonical.startswith(("http://", "https://")) or not urls.host_of(canonical):
             raise ConfigError(f"not an http(s) URL: {url!r}")
         starts.append(canonical)
-    if not starts:
+    if not starts and required:
         raise ConfigError("no start URL given")
-    return starts
+    return list(dict.fromkeys(starts))
+
+
+def _site_urls(sites: Sequence[Site]) -> list[str]:
+    return [url for site in sites for url in site.urls]
 
 
 # The per-host circuit breaker (fault matrix, C2): a host is skipped for the rest of the run
@@ -197,6 +182,16 @@ MAX_PARTS = 20
 # Articles first found this recently are fetched again by later runs, to catch edits; older
 # ones are left alone (news pages are mostly edited on their first day or two).
 RECENT = timedelta(days=3)
+# A worker task that finds nothing to claim waits this long, doubling up to _IDLE_MAX: with more
+# tasks than the fleet's per-host slots, most of them wait, and one second between their tries
+# keeps their claims from crowding the database.
+_IDLE_FIRST = 0.05
+_IDLE_MAX = 1.0
+
+# A worker's hold on a URL, renewed every third of it: a worker killed mid-page loses its URLs
+# to the others this long after its last renewal.
+WORKER_LEASE = timedelta(minutes=2)
+
 # ... but a page fetched less than this long ago is not fetched again (a resumed crawl must not
 # redo what the crashed one finished; an hourly cron run re-reads its listings).
 REST = timedelta(minutes=10)
@@ -211,24 +206,37 @@ def crawl(
     rules: Sequence[SiteRule] = (),
     on_page: Callable[[str, str], None] | None = None,
     rest: timedelta = REST,
+    worker: bool = False,
+    lease: timedelta | None = None,
+    sites: Sequence[Site] = (),
 ) -> RunStats:
     """Crawl into the database `db` (a SQLite path or an SQLAlchemy URL); see `crawl_async`.
 
+    `worker`: join the shared frontier of a PostgreSQL archive beside any number of other
+    workers (start URLs optional), instead of crawling it alone.
+
     The start URLs and options are checked before the database is opened, so a usage error
     touches nothing; neither does a run that finds another crawl holding the archive's run
-    lock (`AlreadyRunning`).
+    lock (`AlreadyRunning`; workers share the lock, a crawl alone holds it by itself).
     """
-    starts = _validate_start(start_urls)
+    starts = _validate_start([*start_urls, *_site_urls(sites)], required=not worker)
     if max_pages < 1:
         raise ConfigError("max_pages must be at least 1")
-    # The lock comes before the database is opened: an overlapping run touches nothing.
-    with run_lock(database_url(db)), Archive(db) as archive:
+    url = database_url(db)
+    if worker and not url.startswith("postgresql"):
+        raise ConfigError(
+            "--worker needs a PostgreSQL archive (--db postgresql+psycopg://...); "
+            "a SQLite archive takes one crawl at a time"
+        )
+    # SQLite's lock comes before the database is opened: an overlapping run touches nothing.
+    with run_lock(url), Archive(db) as archive, archive.run_lock(shared=worker):
         run_id = archive.begin_run(starts)
         try:
             stats = asyncio.run(
                 crawl_async(
                     starts, archive, max_pages=max_pages, settings=settings, rules=rules,
-                    on_page=on_page, run_id=run_id, rest=rest,
+                    on_page=on_page, run_id=run_id, rest=rest, worker=worker, lease=lease,
+                    sites=sites,
                 )
             )  # fmt: skip
         except BaseException as exc:
@@ -250,28 +258,60 @@ async def crawl_async(
     on_page: Callable[[str, str], None] | None = None,
     run_id: int | None = None,
     rest: timedelta = REST,
+    worker: bool = False,
+    lease: timedelta | None = None,
+    sites: Sequence[Site] = (),
 ) -> RunStats:
     """Crawl from `start_urls`, following links on the same hosts, storing each article.
 
     `max_pages` caps the number of fetches. `on_page(url, outcome)` is called after each one.
     `run_id` (from `Archive.begin_run`) tags every fetch row the crawl writes. Pages fetched
-    less than `rest` ago are not fetched again (see `frontier.begin`).
+    less than `rest` ago are not fetched again (see `frontier.begin`). A `worker` shares the
+    frontier with other workers: it crawls the hosts already in it as well as its start URLs',
+    keeps each host's concurrency and delay for the whole fleet, and holds each URL for
+    `lease` (renewed while it works; default `WORKER_LEASE`), after which a worker that died
+    loses it to the others.
+
+    Start URLs that are sitemaps or feeds are read as such, and so are the sitemaps that
+    robots.txt lists. `sites` (from a sites file, `siteconfig.load_sites`) add their URLs,
+    hosts, URL patterns, politeness and extraction rules.
     """
-    starts = _validate_start(start_urls)
+    starts = _validate_start([*start_urls, *_site_urls(sites)], required=not worker)
     if max_pages < 1:
         raise ConfigError("max_pages must be at least 1")
     settings = settings or FetchSettings()
+    hosts = {urls.host_of(u) for u in starts} | {h for site in sites for h in site.hosts}
+    if worker:
+        # The hosts already in the shared frontier were named by users too (or reached from
+        # theirs): a worker started with no URL still crawls them.
+        hosts |= archive.frontier_hosts()
     # The hosts the user named are trusted even on private addresses (so a crawl of
     # http://127.0.0.1:8080/ works); any other host is checked by the address guard.
-    trusted = settings.trusted_hosts | {urls.host_of(u) for u in starts}
+    trusted = settings.trusted_hosts | hosts
     settings = replace(settings, trusted_hosts=frozenset(trusted))
+    rules = [*site_rules(sites), *rules]  # a site's own rule wins for its hosts
     run = _Crawl(archive, rules, starts, on_page)
+    run.hosts |= hosts
     run.stats.run_id = run_id
     run.rest = rest
     run.host_budget = settings.host_budget
+    run.worker = worker
+    if lease is not None:
+        run.lease = lease
+    elif worker:
+        run.lease = WORKER_LEASE
+    run.delay = settings.delay
+    if worker:
+        # The fleet spaces its claims on a host by the delay, and a request follows its claim
+        # at once: a second, per-process delay would only shift requests against the claims.
+        settings = replace(settings, delay=0.0)
     began = time.monotonic()
-    async with Fetcher(settings, transport=transport) as fetcher:
-        await run.go(fetcher, settings.concurrency, max_pages)
+    async with Fetcher(settings, transport=transport) as fetcher, ParsePool(rules) as pool:
+        run.pool = pool
+        run.use_sites(sites, fetcher)
+        # Many pages per transaction: per-page commits were most of a crawl's time on SQLite.
+        with archive.batched():
+            await run.go(fetcher, settings.concurrency, max_pages)
     run.stats.elapsed = time.monotonic() - began
     return run.stats
 
@@ -292,6 +332,12 @@ class _Crawl:
         self.hosts = {urls.host_of(u) for u in starts}
         self.seen: set[str] = set(starts)  # URLs known to the frontier: spares a query per link
         self.on_page = on_page
+        # Discovery beyond links: URLs to read as sitemaps or feeds whatever they look like,
+        # how sitemap indexes nest, hosts whose robots.txt sitemaps are queued, URL patterns.
+        self.feed_urls: set[str] = set()
+        self.sitemaps = feeds.SitemapTree()
+        self.robots_read: set[str] = set()
+        self.patterns = discover.UrlPatterns()
         self.stats = RunStats()
         self.budget = 0
         self.active = 0  # URLs being worked on right now
@@ -301,34 +347,66 @@ class _Crawl:
         self.host_pages: Counter[str] = Counter()  # host -> URLs taken on this run
         self.blocks: Counter[str] = Counter()  # host -> block pages in a row
         self.titles: dict[str, str | None] = {}  # article URL -> title, stored this run
+        self.pool = ParsePool(rules)  # replaced by the running one in crawl_async
+        self.worker = False  # one of many workers on a shared frontier
+        self.lease = LEASE
+        self.delay = 1.0  # seconds between claims on one host, for workers
 
     async def go(self, fetcher: Fetcher, concurrency: int, max_pages: int) -> None:
         self.budget = max_pages
-        self.archive.frontier_begin(self.starts, RECENT, self.rest)
-        workers = [asyncio.create_task(self._worker(fetcher)) for _ in range(concurrency)]
+        self.archive.frontier_begin(self.starts, RECENT, self.rest, shared=self.worker)
+        tasks = [asyncio.create_task(self._worker(fetcher)) for _ in range(concurrency)]
+        renewer = asyncio.create_task(self._renew())
         try:
-            # A worker that dies (a storage error) ends the run; its lease is given back by
-            # the next crawl.
-            await asyncio.gather(*workers)
+            # A task that dies (a storage error) ends the run; its lease is given back by
+            # the next crawl, or taken over by another worker when it expires.
+            await asyncio.gather(*tasks)
         finally:
-            for task in workers:
+            for task in [*tasks, renewer]:
                 task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            await asyncio.gather(*tasks, renewer, return_exceptions=True)
+            # What this crawl leased and could not finish (an open breaker, robots.txt out of
+            # reach, a stop) goes back to pending for the next crawl or another worker.
+            self.archive.frontier_release()
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            self.archive.frontier_renew(self.lease)
+
+    def _claim(self, fetcher: Fetcher) -> tuple[str, int] | None:
+        if not self.worker:
+            return self.archive.frontier_claim(lease=self.lease)
+        return self.archive.frontier_claim(
+            shared=True, lease=self.lease, per_host=fetcher.settings.per_host, delay=self.delay
+        )
 
     async def _worker(self, fetcher: Fetcher) -> None:
+        idle = _IDLE_FIRST
         while self.budget > 0:
             # Claim and count without an await in between: the event loop makes it atomic.
-            claimed = self.archive.frontier_claim()
+            claimed = self._claim(fetcher)
             if claimed is None:
-                if self.active == 0:
+                if self.active == 0 and (
+                    not self.worker or self.archive.frontier_unfinished() == 0
+                ):
                     return  # nothing pending and nobody who could still find something
-                await asyncio.sleep(0.02)
+                # Other workers may still find links, or every host is at its limit: wait,
+                # longer each time, so idle tasks do not load the shared database with claims.
+                await asyncio.sleep(idle if self.worker else 0.02)
+                idle = min(idle * 2, _IDLE_MAX)
                 continue
+            idle = _IDLE_FIRST
             url, depth = claimed
             self.budget -= 1
             self.active += 1
             try:
                 outcome = await self._handle(fetcher, url, depth)
+            except LeaseLost:
+                # Held up past the lease (a stall): another worker has the URL now and what
+                # this one had was rolled back.
+                outcome = "lease_lost"
+                self.stats.outcomes[outcome] += 1
             finally:
                 self.active -= 1
             if self.on_page is not None:
@@ -357,6 +435,58 @@ class _Crawl:
         )  # fmt: skip
         self.stats.failures[exc.kind] += 1
 
+    def use_sites(self, sites: Sequence[Site], fetcher: Fetcher) -> None:
+        """Take in a sites file's sites: feeds and sitemaps, URL patterns, politeness."""
+        self.feed_urls.update(url for site in sites for url in site.feeds)
+        self.patterns = discover.UrlPatterns(
+            {host: site.patterns for site in sites for host in site.hosts if site.patterns}
+        )
+        for site in sites:
+            for host in site.hosts:
+                fetcher.configure_host(host, delay=site.delay, per_host=site.per_host)
+
+    def _problem(self, url: str, exc: ArchiveError) -> None:
+        """Record why a page was read only in part (a feed's cap, say): a fetch row with the
+        error's kind, leaving the page's own frontier mark alone."""
+        self.archive.save_failure(
+            url, kind=exc.kind, message=str(exc), run_id=self.stats.run_id, frontier_url=None
+        )
+        self.stats.failures[exc.kind] += 1
+
+    def _queue_robots_sitemaps(self, url: str, policy: RobotsPolicy) -> None:
+        """Queue the sitemaps a host's robots.txt lists, once per crawl."""
+        host = urls.host_of(url)
+        if host in self.robots_read:
+            return
+        self.robots_read.add(host)
+        found = discover.follow(policy.sitemaps(), self.hosts, self.seen, files=True)
+        self.feed_urls.update(found)
+        self.archive.frontier_add(found, depth=1)
+
+    def _feed(self, page: Page, url: str, depth: int) -> str:
+        """Read a sitemap or feed: queue the sitemaps an index lists, or the pages any other
+        lists (newest first); a broken one is a failure, a cap reached a recorded problem."""
+        try:
+            feed = feeds.parse(page.content, page.final_url)
+        except FeedError as exc:
+            self._failure(page.url, exc, page.status, frontier_url=url)
+            return "failed"
+        problems = list(feed.problems)
+        if feed.is_index:
+            listed = [urls.canonical_url(u) for u in feed.urls()]
+            children, refused = self.sitemaps.children(url, listed)
+            problems += refused
+            found = discover.follow(children, self.hosts, self.seen, files=True)
+            self.feed_urls.update(found)
+        else:
+            accept = self.patterns.accepts
+            found = discover.follow(feed.urls(), self.hosts, self.seen, accept=accept)
+        self.archive.frontier_add(found, depth=depth + 1)
+        outcome = self._count(self._record(page, None, None, frontier_url=url))
+        for problem in problems:
+            self._problem(page.url, problem)
+        return outcome
+
     async def _allowed(self, fetcher: Fetcher, url: str) -> bool:
         """robots.txt's word on `url`; a disallowed URL is recorded, never fetched."""
         try:
@@ -364,10 +494,14 @@ class _Crawl:
         except ArchiveError as exc:
             self._failure(url, exc, frontier_url=url)
             return False
+        self._queue_robots_sitemaps(url, policy)
         agent = fetcher.settings.user_agent
         delay = policy.crawl_delay(agent)
         if delay is not None:
-            fetcher.set_host_delay(url, delay)
+            if self.worker:  # the whole fleet keeps the host's Crawl-delay
+                self.archive.set_host_delay(urls.host_of(url), delay)
+            else:
+                fetcher.set_host_delay(url, delay)
         if policy.allowed(url, agent):
             return True
         # An unreachable robots.txt disallows the host for this run only (RFC 9309): its URLs
@@ -487,20 +621,27 @@ class _Crawl:
             # A start URL that redirects (example.com -> www.example.com) brings its final host
             # into the crawl, or every link on the site would be dropped as off-site.
             self.hosts.add(urls.host_of(page.final_url))
+        if url in self.feed_urls or feeds.sniff(page.content, page.content_type):
+            return self._feed(page, url, depth)
         content_type = page.content_type
         if content_type and not content_type.lower().startswith(_HTML_TYPES):
             return self._count(self._record(page, None, None, frontier_url=url))
         try:
-            rule, decoded, extracted = _parse(
-                page.content, page.final_url, self.rules, content_type,
-                fetched_at=page.fetched_at, links=True,
+            # In a worker process: the loop keeps fetching, and a page that kills or hangs
+            # its parser fails alone (ParseCrash, ParseTimeout).
+            rule, decoded, extracted = await self.pool.parse(
+                page.content, page.final_url, content_type, fetched_at=page.fetched_at,
+                links=True, hosts=frozenset(self.hosts),
             )  # fmt: skip
         except ExtractError as exc:
             self._failure(page.url, exc, page.status, frontier_url=url)
             return "failed"
         if self._blocked(fetcher, page, url, extracted):
             return "failed"
-        found = discover.follow(extracted.links, self.hosts, self.seen)
+        # A listing's pager is followed whatever the site's URL patterns say.
+        found = discover.follow(extracted.pagination, self.hosts, self.seen)
+        accept = self.patterns.accepts
+        found += discover.follow(extracted.links, self.hosts, self.seen, accept=accept)
         self.archive.frontier_add(found, depth=depth + 1)
         if not extracted.is_article:
             return self._count(self._record(page, decoded, None, frontier_url=url))
@@ -521,6 +662,13 @@ class _Crawl:
             article = article.model_copy(update={"flags": [*article.flags, "pages_missing"]})
         outcome = self._count(self._record(page, decoded, article, frontier_url=url))
         self.titles[article.url] = article.title
+        if article.url != url:
+            # Fetched under another URL (a redirect, or a copy naming its canonical): that
+            # URL is an alias, and the canonical one needs no fetch of its own for it.
+            self.archive.save_alias(url, article.url, page.fetched_at)
+            if canonical:
+                self.seen.add(canonical)
+                self.archive.frontier_add([canonical], depth=depth, state="done")
         if article.url != url:
             # Fetched under another URL (a redirect, or a copy naming its canonical): that
             # URL is an alias, and the canonical one needs no fetch of its own for it.
@@ -554,8 +702,8 @@ class _Crawl:
             if page is None:
                 return parts, False
             try:
-                _, decoded, extracted = _parse(
-                    page.content, page.final_url, self.rules, page.content_type or content_type,
+                _, decoded, extracted = await self.pool.parse(
+                    page.content, page.final_url, page.content_type or content_type,
                     fetched_at=page.fetched_at,
                 )  # fmt: skip
             except ExtractError as exc:

@@ -1,0 +1,152 @@
+"""Parsing in worker processes: a page that kills or hangs its parser fails alone.
+
+The crawl tests run against a real HTTP server on 127.0.0.1; the misbehaving pages are marked
+with words that tests/parse_faults.py (the workers' parse target here) acts on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from xinwen import pipeline
+from xinwen.errors import NoContent, ParseCrash, ParseTimeout
+from xinwen.fetch import FetchSettings
+from xinwen.workers import ParsePool, default_size, on_hosts, parse_page
+
+TESTS = Path(__file__).resolve().parent
+FAULTS = "parse_faults:parse"
+
+_BODY = "".join(
+    f"<p>第{i}段：国家统计局今天发布了最新的经济数据，显示消费市场继续回暖，居民收入稳步增长。</p>"
+    for i in range(8)
+)
+
+
+def _article(n: int, marker: str = "") -> bytes:
+    html = (
+        f"<html><head><meta charset='utf-8'><title>新闻{n}</title></head><body>"
+        f"<h1>经济数据发布第{n}号</h1><div class='info'>2024-05-0{n} 10:3{n}</div>"
+        f"<div class='article'>{_BODY}</div><!-- {marker} --></body></html>"
+    )
+    return html.encode("utf-8")
+
+
+PAGES = {
+    "/": (
+        "<html><head><meta charset='utf-8'><title>首页</title></head><body><ul>"
+        + "".join(f"<li><a href='/a/{n}.html'>新闻{n}</a></li>" for n in range(1, 6))
+        + "</ul></body></html>"
+    ).encode(),
+    "/a/1.html": _article(1),
+    "/a/2.html": _article(2, "KILL-THE-PARSER"),
+    "/a/3.html": _article(3),
+    "/a/4.html": _article(4, "HANG-THE-PARSER"),
+    "/a/5.html": _article(5),
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = PAGES.get(self.path)
+        self.send_response(200 if body is not None else 404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body or b"")))
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def faulty_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The workers are fresh interpreters: they find tests/parse_faults.py on PYTHONPATH.
+    monkeypatch.setenv("PYTHONPATH", str(TESTS))
+    monkeypatch.setattr(pipeline, "ParsePool", partial(ParsePool, target=FAULTS, timeout=2.0))
+
+
+def test_a_page_that_kills_or_hangs_its_parser_fails_alone(
+    site: str, tmp_path: Path, faulty_workers: None
+):
+    db = tmp_path / "x.db"
+    began = time.monotonic()
+    stats = pipeline.crawl([site], db, settings=FetchSettings(delay=0.0, per_host=4))
+    assert time.monotonic() - began < 30  # the hung page cost its timeout, not an hour
+    assert stats.failures == {"parse_crash": 1, "parse_timeout": 1}
+    assert stats.outcomes["new"] == 3  # the pages before, between and after still made it
+    with sqlite3.connect(db) as con:
+        rows = dict(
+            con.execute("SELECT url, error_kind FROM fetch WHERE outcome = 'failed'").fetchall()
+        )
+        articles = {u for (u,) in con.execute("SELECT url FROM article")}
+    assert rows == {f"{site}a/2.html": "parse_crash", f"{site}a/4.html": "parse_timeout"}
+    assert articles == {f"{site}a/{n}.html" for n in (1, 3, 5)}
+
+
+def test_pool_results_match_in_process_parsing():
+    page = _article(1)
+    url = "https://news.example.com/a/1.html"
+
+    async def run() -> None:
+        async with ParsePool(size=1) as pool:
+            rule, decoded, extracted = await pool.parse(page, url, "text/html; charset=utf-8")
+            _, local_decoded, local = parse_page(page, url, [], "text/html; charset=utf-8")
+            assert rule is None and decoded == local_decoded
+            assert extracted.title == local.title and extracted.blocks == local.blocks
+
+    asyncio.run(run())
+
+
+def test_a_dead_worker_is_replaced(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PYTHONPATH", str(TESTS))
+    url = "https://news.example.com/a/1.html"
+
+    async def run() -> None:
+        async with ParsePool(size=1, target=FAULTS, timeout=1.0) as pool:
+            with pytest.raises(ParseCrash, match="signal 9") as crash:
+                await pool.parse(_article(2, "KILL-THE-PARSER"), url, None)
+            assert crash.value.url == url
+            with pytest.raises(ParseTimeout):
+                await pool.parse(_article(4, "HANG-THE-PARSER"), url, None)
+            _, _, extracted = await pool.parse(_article(3), url, None)  # a fresh worker
+            assert extracted.title == "经济数据发布第3号"
+            with pytest.raises(NoContent) as caught:  # errors come back as their own class
+                await pool.parse(_article(5, "RAISE-NO-CONTENT"), url, None)
+            assert caught.value.url == url and str(caught.value) == f"no article body ({url})"
+
+    asyncio.run(run())
+
+
+def test_link_filter_keeps_what_follow_would():
+    links = [
+        "http://127.0.0.1:8080/a/1.html",
+        "http://127.0.0.1:8080?x=1",
+        "HTTP://News.Example.com:80/b.html#top",
+        "https://other.example.org/c.html",
+        "http://127.0.0.1:9090/d.html",
+    ]
+    kept = on_hosts(links, frozenset({"127.0.0.1:8080", "news.example.com"}))
+    assert kept == links[:3]
+
+
+def test_default_size_leaves_a_core_to_the_crawl():
+    assert 1 <= default_size() <= 4
