@@ -82,6 +82,11 @@ def begin(
              "OR (state = 'done' AND discovered_at >= :recent)))"),
         {"rested": now - rest, "recent": now - recent},
     )  # fmt: skip
+    if shared:
+        # Workers joining a fleet name the same start URLs: a known one was queued already
+        # (and is read again, like any listing, once it has rested).
+        add(connection, starts, depth=0)
+        return
     for url in starts:
         updated = connection.execute(
             text("UPDATE frontier SET state = 'pending', depth = 0, updated_at = :now "
