@@ -20,6 +20,7 @@ OWNERS = {
         "store/views.py",
         "store/frontier.py",
         "store/copy.py",
+        "store/verify.py",
     },
     "sqlmodel": {"store/__init__.py", "store/tables.py", "store/migrations.py", "store/export.py"},
     "typer": {"cli.py"},

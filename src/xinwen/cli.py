@@ -575,6 +575,31 @@ def stats(db: DbOption = "xinwen.db", as_json: JsonOption = False) -> None:
 
 
 @app.command()
+def verify(db: DbOption = "xinwen.db") -> None:
+    """Check the stored raw pages: recompute each payload's sha256; exit 1 if any differs."""
+    from .errors import redact
+    from .store import Archive
+
+    try:
+        with Archive(db, must_exist=True) as archive:
+            report = archive.verify()
+    except ArchiveError as exc:
+        raise _fail(exc) from None
+    for bad in report.mismatches:
+        used = ", ".join(_printable(redact(url)) for url in bad.urls) or "no capture"
+        more = f" and {bad.captures - len(bad.urls)} more" if bad.captures > len(bad.urls) else ""
+        typer.echo(f"{bad.sha256}: {bad.problem}: {bad.detail}; used by {used}{more}")
+    size = f"{report.bytes / 1e6:.1f} MB"
+    if report.ok:
+        typer.echo(f"checked {report.checked} payloads ({size}): all match")
+        return
+    count = len(report.mismatches)
+    which = "1 does not match" if count == 1 else f"{count} do not match"
+    typer.echo(f"checked {report.checked} payloads ({size}): {which}", err=True)
+    raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
 def sites(rules: RulesOption = None, as_json: JsonOption = False) -> None:
     """List the configured site rules and the fields each has selectors for."""
     from .report import write_sites

@@ -41,6 +41,8 @@ from .tables import (
     RunRow,
     SectionRow,
 )
+from .verify import VerifyReport
+from .verify import verify as verify_payloads
 
 __all__ = ["Archive", "database_url"]
 
@@ -731,6 +733,12 @@ class Archive:
         if row is None:
             raise StoreError(f"no payload {sha256}", url=self._label)
         return zstandard.ZstdDecompressor().decompress(row.data)
+
+    def verify(self, on_payload: Callable[[int], None] | None = None) -> VerifyReport:
+        """Recompute the sha256 of every stored payload (raw body) and report those whose bytes
+        no longer match it (see `store/verify.py`). `on_payload(checked)` follows progress."""
+        with self._errors(), self.engine.connect() as connection:
+            return verify_payloads(connection, on_payload)
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Rows of a read query, as dictionaries (for the CLI's summaries and the demo)."""
