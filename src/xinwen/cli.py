@@ -518,11 +518,12 @@ def db_init(db: DbOption = "xinwen.db") -> None:
             version = archive.version
     except ArchiveError as exc:
         raise _fail(exc) from None
-    typer.echo(
-        f"created at schema version {version}"
-        if len(applied) == version
-        else f"schema version {version} ({len(applied)} migrations applied)"
-    )
+    if len(applied) == version:
+        typer.echo(f"created at schema version {version}")
+    elif applied:
+        typer.echo(f"applied {', '.join(map(str, applied))}: schema version {version}")
+    else:
+        typer.echo(f"already at schema version {version}")
 
 
 @db_app.command("migrate")
