@@ -8,6 +8,7 @@ archive's `fetch` table and counted, never raised; only configuration and storag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -366,8 +367,10 @@ class _Crawl:
                 task.cancel()
             await asyncio.gather(*tasks, renewer, return_exceptions=True)
             # What this crawl leased and could not finish (an open breaker, robots.txt out of
-            # reach, a stop) goes back to pending for the next crawl or another worker.
-            self.archive.frontier_release()
+            # reach, a stop) goes back to pending for the next crawl or another worker. If the
+            # database is what failed, the leases expire instead, and the first error stands.
+            with contextlib.suppress(ArchiveError):
+                self.archive.frontier_release()
 
     async def _renew(self) -> None:
         while True:
