@@ -628,6 +628,37 @@ def test_row20_untrusted_loopback_host_is_refused(server: FaultServer, host: str
     assert error.attempts == 1 and server.hits(url) == 0
 
 
+@pytest.mark.parametrize("via", ["first-request", "redirect"])
+def test_row20_dns_rebinding_is_caught_at_connect(
+    server: FaultServer, monkeypatch: pytest.MonkeyPatch, via: str
+):
+    # The OS resolver, stubbed: rebind.test answers a public address the first time and
+    # 127.0.0.1 after, as an attacker's DNS server with a zero TTL does. The check before the
+    # request sees the public address; the connection must not use the second answer unchecked.
+    real = socket.getaddrinfo
+    answers: list[str] = []
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name != "rebind.test":
+            return real(host, port, *args, **kwargs)
+        answers.append("93.184.216.34" if not answers else "127.0.0.1")
+        return real(answers[-1], port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    secret = f"http://rebind.test:{_port(server)}/secret"
+    if via == "first-request":
+        url, trusted = secret, frozenset({"news.example"})
+    else:
+        url = str(httpx.URL(f"{server.base}/redirect", params={"to": secret}))
+        trusted = frozenset({f"127.0.0.1:{_port(server)}"})
+    error = fetch_one(url, trusted_hosts=trusted).failed(BlockedAddress, "blocked_address")
+    assert isinstance(error, BlockedAddress) and error.address == "127.0.0.1"
+    assert error.attempts == 1 and error.url == url
+    assert answers == ["93.184.216.34", "127.0.0.1"]  # checked before the request, and at connect
+    assert server.hits(f"{server.base}/secret") == 0  # not one byte of a request reached it
+
+
 def test_row20_allow_private_lets_them_through(server: FaultServer):
     url = f"http://2130706433:{_port(server)}/ok"
     page = _guarded(url, allow_private=True, trusted_hosts=frozenset({"news.example"})).page

@@ -11,6 +11,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "xinwen"
 # Third-party package -> the only modules (paths under src/xinwen) allowed to import it.
 OWNERS = {
     "httpx": {"fetch.py"},
+    "httpcore": {"fetch.py"},
     "sqlalchemy": {
         "store/__init__.py",
         "store/tables.py",

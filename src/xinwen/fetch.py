@@ -20,7 +20,9 @@ and the reasons for them, is in docs/fetching.md:
 - Address guard (SSRF): before any request to a host that is not trusted, its name is resolved
   and the request is refused (`BlockedAddress`) if any address is loopback, private, link-local,
   multicast, unspecified or reserved, unless `allow_private`. This covers the first request and
-  every redirect hop.
+  every redirect hop. The connection itself resolves the name once more, checks those
+  addresses the same way and connects to one of them, never to a later answer, so a DNS answer
+  that changes after the first check (DNS rebinding) is caught before any request byte is sent.
 - robots.txt: `Fetcher.robots(url)` fetches and caches the host's policy (`robots.py`).
 - Retries: transient failures are retried with full-jitter exponential backoff, honouring
   Retry-After; permanent ones are not (`Fetcher.retry_delay` is the whole policy).
@@ -29,6 +31,7 @@ and the reasons for them, is in docs/fetching.md:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import email.utils
 import importlib
 import ipaddress
@@ -46,6 +49,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+import httpcore
 import httpx
 import zstandard
 
@@ -518,6 +522,80 @@ def blocked(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     )
 
 
+# The URL of the fetch a request belongs to, for the check at connect time (`_GuardedBackend`):
+# which hosts are trusted can depend on it, and its errors carry it.
+_FETCH_URL: contextvars.ContextVar[str] = contextvars.ContextVar("xinwen_fetch_url")
+
+
+class _GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend with the address guard at connect time (DNS rebinding).
+
+    `connect_tcp` resolves the host itself, refuses it if any address is not public (the
+    fetcher's rules: trusted hosts and `allow_private` pass), and connects to a checked address
+    rather than the name, so the address connected to is the one that was checked. It runs
+    before the TLS handshake (which still verifies the certificate for the name) and before
+    any request byte is sent.
+    """
+
+    def __init__(self, fetcher: Fetcher) -> None:
+        self._fetcher = fetcher
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        url = _FETCH_URL.get("")
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        try:
+            async with asyncio.timeout(timeout):
+                addresses = await self._fetcher._checked_addresses(host, port, where, url, where)
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(f"resolving {host} took over {timeout} s") from exc
+        if addresses is None:  # trusted, or the guard is off: connect as usual
+            return await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        error: httpcore.ConnectError | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    str(address), port, timeout, local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:  # the next address, as a resolver-connect would
+                error = exc
+        assert error is not None  # _checked_addresses never returns an empty list
+        raise error
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.AsyncNetworkStream:
+        return await self._inner.connect_unix_socket(path, timeout, socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _guarded_transport(fetcher: Fetcher, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+    """httpx's transport over a connection pool whose connections go through `_GuardedBackend`.
+
+    httpx has no parameter for the network backend, so its pool is replaced by one built the
+    same way with the backend (httpx 0.28 keeps it in `_pool`); test_faults.py's DNS-rebinding
+    test fails if the backend is ever bypassed.
+    """
+    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=_GuardedBackend(fetcher),
+    )
+    return transport
+
+
 def _is_trusted(trusted: frozenset[str], target: str) -> bool:
     """Whether `target` (`host` or `host:port`, as `host_of` gives it) is in `trusted`."""
     if target in trusted:
@@ -562,6 +640,9 @@ class Fetcher:
         self._trusted = frozenset(h.strip().lower() for h in s.trusted_hosts if h.strip())
         self._robots: dict[str, asyncio.Task[RobotsPolicy]] = {}
         self._random = random.Random()
+        limits = httpx.Limits(max_connections=max(1, s.concurrency))
+        if transport is None and not s.allow_private:
+            transport = _guarded_transport(self, limits)
         self._client = httpx.AsyncClient(
             transport=transport,
             follow_redirects=False,  # followed in _get, which counts the hops
@@ -578,7 +659,7 @@ class Fetcher:
                 "Accept-Language": "zh-CN,zh-TW;q=0.9,zh;q=0.8,en;q=0.5",
                 "Accept-Encoding": ACCEPT_ENCODING,
             },
-            limits=httpx.Limits(max_connections=max(1, s.concurrency)),
+            limits=limits,
             trust_env=False,
         )
         self._hosts: defaultdict[str, _Host] = defaultdict(lambda: _Host(s.per_host))
@@ -760,22 +841,32 @@ class Fetcher:
         """Refuse (`BlockedAddress`) a host that is not trusted and is not public.
 
         Called before each request, the first and every redirect hop, so nothing is sent to a
-        refused host. The name is resolved here and again by the connection: a DNS answer that
-        changes in between (rebinding) is not caught.
+        refused host, whatever the transport. The real transport checks again at connect time,
+        on the addresses it connects to (`_GuardedBackend`): a DNS answer that changes in
+        between (rebinding) is caught there.
         """
+        port = target.port or _PORTS.get(target.scheme, 80)
+        name = target.raw_host.decode("ascii")
+        await self._checked_addresses(name, port, host_of(str(target)), url, str(target))
+
+    async def _checked_addresses(
+        self, name: str, port: int, where: str, url: str, hop: str
+    ) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address] | None:
+        """The addresses of host `name`, all of them public; None if the host needs no check
+        (`where`, its `host:port`, is trusted, or `allow_private`). Raises `BlockedAddress` if
+        one is not public, `DNSError` if there are none. `url` is the fetch's, `hop` what is
+        being connected to (a redirect target, or host:port), for the log."""
         if self.settings.allow_private:
-            return
-        where = host_of(str(target))
+            return None
         trusted = self._trusted or frozenset({host_of(url)})
         if _is_trusted(trusted, where):
-            return
-        name = target.raw_host.decode("ascii")
+            return None
         literal = literal_ip(name)
         if literal is not None:
             addresses = [literal]
         else:
             try:
-                found = await self._resolver(name, target.port or _PORTS.get(target.scheme, 80))
+                found = await self._resolver(name, port)
             except OSError as exc:
                 raise DNSError(f"cannot resolve {name}: {exc}", url=url) from exc
             addresses = [ip for a in found if (ip := literal_ip(a)) is not None]
@@ -783,12 +874,16 @@ class Fetcher:
                 raise DNSError(f"no address for {name}", url=url)
         for address in addresses:
             if blocked(address):
-                logger.warning("refused %s: %s resolves to %s", redact(str(target)), name, address)
+                logger.warning(
+                    "refused %s (fetching %s): %s resolves to %s",
+                    redact(hop), redact(url), name, address,
+                )  # fmt: skip
                 raise BlockedAddress(
                     f"{where} resolves to the non-public address {address}",
                     url=url,
                     address=str(address),
                 )
+        return addresses
 
     async def _get(
         self,
@@ -804,6 +899,7 @@ class Fetcher:
         and cookies dropped when the origin changes); `_check_redirect` has vetted it first.
         """
         request = self._client.build_request("GET", url, headers=validators or None)
+        _FETCH_URL.set(url)  # for the connect-time check (this attempt's task only)
         chain: list[str] = []
         while True:
             await self._guard(request.url, url)
