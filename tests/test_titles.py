@@ -34,3 +34,46 @@ def test_icon_glyph_at_the_end_of_a_title_is_dropped():
         + "</p></div></body></html>"
     )
     assert extract(html.encode()).title == "投身外交(3)"
+
+
+PROSE = "承蒙朋友邀请，很高兴来到这里写作。这里是做技术博客的好地方，我会集中写两个方面的内容。"
+
+
+def _page(top: str, title: str = "") -> bytes:
+    nav = "".join(f"<li><a href=/c/{i}.html>栏目{'一二三四五六'[i]}频道</a></li>" for i in range(6))
+    head = f"<title>{title}</title>" if title else ""
+    return (
+        f"<html><head>{head}</head><body><ul class=nav>{nav}</ul>{top}"
+        f"<div class=text><p>{PROSE * 3}</p><p>{PROSE * 2}</p></div></body></html>"
+    ).encode()
+
+
+def test_a_forum_subject_label_gives_the_headline():
+    # Forum threads: no usable <title>, the subject shown after 主题：, the byline under it.
+    top = "<table><tr><td><b>主题：</b>导游为什么热衷于带你去商场购物？</td></tr>"
+    top += (
+        "<tr><td><b>作者：</b><a href=/u/1>芊草</a> <b>时间：</b>2005-08-22 19:13</td></tr></table>"
+    )
+    article = extract(_page(top, "央视论坛"), url="http://bbs.example.cn/thread?id=1")
+    assert article.title == "导游为什么热衷于带你去商场购物？"
+
+
+def test_a_blog_heading_that_links_to_the_post_itself_is_the_headline():
+    # The category link under it is a link to another page: not the headline.
+    permalink = "/blog/archive/2004/12/27/41810.html"
+    top = f'<div class=post><h2><a href="{permalink}">很高兴入住博客堂</a></h2>'
+    top += "<div class=meta><a href=/blog/category/1079.aspx>程序人生</a></div>"
+    article = extract(_page(top), url="http://blog.example.cn/blog/archive/2004/12/27/41810.aspx")
+    assert article.title == "很高兴入住博客堂"
+
+
+def test_a_bold_line_above_the_byline_beats_the_navigation():
+    top = "<p><b><big>茉莉：我是怎样卷入那场运动的</big></b></p>"
+    top += "<p>作者：茉莉 发布日期：2005-07-05</p>"
+    article = extract(_page(top, "谢谢访问"), url="http://www.example.org/a.asp?id=3")
+    assert article.title == "茉莉：我是怎样卷入那场运动的"
+
+
+def test_navigation_links_are_not_taken_for_the_headline():
+    article = extract(_page("", "网站"), url="http://www.example.org/a.html")
+    assert article.title == "网站"

@@ -14,7 +14,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..models import Extracted
 from ..rules import Selector, SiteRule
-from . import category, dates, generic, pages, published
+from . import category, dates, generic, headline, pages, published
 from ._tree import Measured, measure
 from .trace import Trace
 
@@ -178,8 +178,11 @@ def extract(
         result.title
     ):
         # Only a site name so far: the headline-like line just before the body may do better.
-        near = _before_body(measured, best)
-        result.title, method = generic.find_title(tree, meta, ld, near, trace)
+        near = headline.candidates(measured, best, url)
+        if trace is not None:
+            for weight, line in near:
+                trace.add("title", line, "near-body", round(weight, 1), "headline-like line")
+        result.title, method = generic.find_title(tree, meta, ld, [t for _, t in near], trace)
         result.extracted_by["title"] = f"generic:{method}"
         title_run = _title_index(measured, result.title)
     window = _info_window(texts, title_run or 0)
@@ -251,16 +254,6 @@ def extract(
         result.editor = editor
         result.extracted_by["editor"] = "generic:label"
     return result
-
-
-def _before_body(measured: Measured, best: int | None, runs: int = 12) -> list[str]:
-    """The last short text runs before the body container's text starts."""
-    if best is None:
-        return []
-    texts = measured.texts
-    start = next((i for i, (_, owner, _) in enumerate(texts) if owner >= best), len(texts))
-    picked = [generic.clean(t) for t, _, _ in texts[max(0, start - runs) : start]]
-    return [t for t in picked if t]
 
 
 def _category(

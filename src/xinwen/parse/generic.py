@@ -185,8 +185,9 @@ def find_title(
     The page's own heading wins when the `<title>` (or og:title, or JSON-LD) confirms it: the
     longest heading that the title starts with, or that sits in its first segments (a heading
     that only matches a trailing segment is the site's name). Without confirmation,
-    the metadata title is stripped of its site name; without metadata, the headline-like line
-    just before the body (`near_body`, nearest last) is used.
+    the metadata title is stripped of its site name; without metadata (or only a site name),
+    the best headline-like line above the body is used (`near_body`, best first; see
+    `headline.candidates`).
     """
     title_node = tree.css_first("title")
     head_title = clean(title_node.text()) if title_node is not None else ""
@@ -233,10 +234,8 @@ def find_title(
     stripped = strip_site_name(head_title) if head_title else ""
     # A <title> that is only a site or channel name ("网易娱乐", "显示") says nothing about the
     # article: then the headline-like line just before the body is the better guess.
-    if weak_title(stripped):
-        for text in reversed(near_body):
-            if _looks_like_headline(text):
-                return text, "near-body"
+    if weak_title(stripped) and near_body:
+        return near_body[0], "near-body"
     if stripped:
         return stripped, "title"
     return None, "none"
@@ -245,19 +244,11 @@ def find_title(
 # Titles this short that survive site-name stripping are site or channel names in the corpus
 # ("网易娱乐", "北医新闻网", "CCTV.com"); real headlines are longer.
 _SITE_NAME_MAX = 8
-_NOT_HEADLINE = re.compile(r"\d{4}[-/.年]\d{1,2}|[:：]|^[\W\d_]|分享|字体|评论|阅读|打印")
 
 
 def weak_title(title: str | None) -> bool:
     """True for a title that is probably only a site or channel name."""
     return title is None or len(title) <= _SITE_NAME_MAX
-
-
-def _looks_like_headline(text: str) -> bool:
-    if not 4 <= len(text) <= 60 or text[-1] in _SENTENCE_END:
-        return False
-    han = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
-    return han >= len(text) / 2 and not _NOT_HEADLINE.search(text)
 
 
 # --- publish time ----------------------------------------------------------------------------
