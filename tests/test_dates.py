@@ -505,6 +505,24 @@ def test_relative_date_uses_the_fetch_time():
     assert extracted.published_at == "2024-11-06T10:30:00+08:00"
 
 
+@pytest.mark.parametrize(
+    ("shown", "iso"),
+    [
+        ("5分钟前", "2024-11-07T08:55:00+08:00"),
+        ("30秒前", "2024-11-07T08:59:00+08:00"),
+        ("3小时前", "2024-11-07T06:00:00+08:00"),
+        ("2天前", "2024-11-05"),
+    ],
+)
+def test_relative_ago_in_a_page_uses_the_fetch_time(shown: str, iso: str):
+    from xinwen.parse import extract as parse_extract
+
+    html = _relative_page().replace("昨天 10:30", shown)
+    fetched = datetime(2024, 11, 7, 9, 0, tzinfo=CHINA)
+    extracted = parse_extract(html, "https://news.example.com/a.html", now=fetched)
+    assert (extracted.published_at, extracted.published_raw) == (iso, shown)
+
+
 def test_relative_date_without_a_fetch_time_is_not_guessed():
     from xinwen import extract
 

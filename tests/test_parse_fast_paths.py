@@ -112,12 +112,12 @@ def test_blocks_stop_at_the_body_cap() -> None:
 
 # The one alternation that `published._date_hint` splits into a regex per form.
 DATE_HINT = re.compile(
-    r"[\d０-９]{1,4}\s*[-/.年月－／．]|[〇零○一二三四五六七八九]{2,4}年|刚刚|[分时天]前|[昨前今]天"
+    r"[\d０-９]{1,4}\s*[-/.年月－／．]|[〇零○一二三四五六七八九]{2,4}年|刚刚|[分时天钟秒]前|[昨前今]天"
     r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}\.?\s{1,3}\d"
 )
 RUNS = [
     "2024-11-06", "１１月６日", "12345.6", "发布于 2024 年", "二〇二四年", "一年", "九十年代",
-    "刚刚", "刚才", "3分钟前", "前面", "昨天", "天天", "今 天", "Jan 5", "January  12",
+    "刚刚", "刚才", "3分钟前", "30秒前", "前面", "昨天", "天天", "今 天", "Jan 5", "January  12",
     "Jane 5", "jan 5", "no date", "", "第3、4名", "3 /", "2024", "年月日",
 ]  # fmt: skip
 

@@ -38,7 +38,8 @@ _MAX_RUNS = 4000
 # (0.4 -> 0.23 ms a page).
 _DIGITS_HINT = re.compile(r"[\d０-９][\d０-９]{0,3}\s*[-/.年月－／．]")
 _CN_YEAR_HINT = re.compile(r"[〇零○一二三四五六七八九]{2,4}年")
-_AGO_HINT = re.compile(r"[分时天]前")
+# `钟前` and `秒前`: `5分钟前` and `30秒前` have no 分/时/天 right before 前.
+_AGO_HINT = re.compile(r"[分时天钟秒]前")
 _DAY_HINT = re.compile(r"[昨前今]天")
 _MONTH_HINT = re.compile(
     r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}\.?\s{1,3}\d"
