@@ -32,3 +32,46 @@ def test_text_inside_real_links_still_counts_as_links():
     article = extract(html.encode(), url="http://news.example.cn/a.html")
     assert article.body.startswith("《太行山上》")
     assert "相关新闻" not in article.body
+
+
+# --- category: the breadcrumb trail ------------------------------------------------------------
+
+ARTICLE = "<p>" + "国务院常务会议今天召开，部署进一步稳定经济的一揽子政策措施。" * 5 + "</p>"
+
+
+def _trail_page(trail: str) -> bytes:
+    return (
+        "<html><head><title>稳经济措施出台_新闻</title></head><body>"
+        f"{trail}<h1>稳经济措施出台</h1><div class=content>{ARTICLE}</div></body></html>"
+    ).encode()
+
+
+def test_a_last_crumb_linking_to_the_page_itself_is_not_the_category():
+    url = "http://biz.example.cn/41210/1/17867KR7.html"
+    trail = (
+        "<div><a href=http://www.example.cn>网易首页</a>--&gt;<a href=/>主频道</a>--&gt;"
+        f"<a href=/xf/>消费真相</a>--&gt;<a href={url}>耐克</a></div>"
+    )
+    assert extract(_trail_page(trail), url=url).category == "消费真相"
+
+
+def test_the_trail_ends_at_the_crumb_naming_the_page():
+    trail = (
+        "<div class=post_crumb><a href=/>网易首页</a> &gt; <a href=/dy/>网易号</a> &gt; 正文"
+        " <a class=to_reg href=/reg>申请入驻</a></div>"
+    )
+    assert extract(_trail_page(trail), url="http://news.example.cn/a.html").category == "网易号"
+
+
+def test_form_controls_in_a_trail_are_not_crumbs():
+    options = "".join(f"<option>相关新闻第{i}条，点击阅读</option>" for i in range(3))
+    trail = (
+        "<div id=nav><a href=/>udn</a> / <a href=/c/6639>社会</a> / <b>焦点事件</b>"
+        f"<select><option selected>相关新闻</option>{options}</select></div>"
+    )
+    assert extract(_trail_page(trail), url="http://news.example.cn/a.html").category == "焦点事件"
+
+
+def test_punctuation_between_crumbs_is_not_a_crumb():
+    trail = "<div>当前位置：<a href=/>社区</a> &gt; <a href=/sc/>大话四川</a> &gt; 【</div>"
+    assert extract(_trail_page(trail), url="http://news.example.cn/a.html").category == "大话四川"

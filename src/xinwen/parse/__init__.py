@@ -206,7 +206,7 @@ def extract(
             result.extracted_by["published_at"] = f"generic:{when.where}"
     if result.category is None:
         result.category, method = _category(
-            tree, meta, ld, result.title, measured, title_run, trace
+            tree, meta, ld, result.title, measured, title_run, url, trace
         )
         if result.category:
             result.extracted_by["category"] = f"generic:{method}"
@@ -263,15 +263,19 @@ def _category(
     title: str | None,
     measured: Measured,
     title_run: int | None,
+    url: str | None,
     trace: Trace | None,
 ) -> tuple[str | None, str]:
-    words = generic.labels()
-    skip = set(words["breadcrumb_skip"])
-    crumb = category.from_named(tree, title, skip, trace)
+    labels = generic.labels()
+    words = category.Words(
+        set(labels["breadcrumb_skip"]),
+        tuple(labels["breadcrumb_lead"]),
+        frozenset(labels["breadcrumb_end"]),
+    )
+    crumb = category.from_named(tree, title, words, url, trace)
     if crumb:
         return crumb, "breadcrumb"
-    leads = tuple(words["breadcrumb_lead"])
-    crumb = category.from_trail(measured, title, title_run, skip, leads, trace)
+    crumb = category.from_trail(measured, title, title_run, words, url, trace)
     if crumb:
         return crumb, "trail"
     section = meta.get("article:section") or ld.get("articleSection")

@@ -161,6 +161,11 @@ def _links_to(measured: Measured, index: int, url: str | None, page: str | None)
     return bool(href) and _path(urljoin(url, href)) == page
 
 
+def same_page(link: str, url: str) -> bool:
+    """True if absolute URL `link` leads to the page at `url` (see `_path`)."""
+    return _path(link) == _path(url)
+
+
 def _path(url: str) -> str:
     """The URL's host and path without the extension: a blog's permalink may end in .html
     where the page was served as .aspx."""
