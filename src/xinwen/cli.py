@@ -18,7 +18,7 @@ from typing import IO, Annotated, Any
 import typer
 
 from . import __version__
-from .errors import AlreadyRunning, ArchiveError, ConfigError, StoreError
+from .errors import AlreadyRunning, ArchiveError, ConfigError, StorageFull, StoreError
 from .fetch import FetchSettings
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app = typer.Typer(
 # Exit codes (README, docs/cli.md): 1 for a failed database or, for `parse`, a failed page.
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_FULL = 3  # the disk or the database is full: nothing half-written; free space, run again
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another crawl holds the archive; cron may simply try again
 
 DbOption = Annotated[
@@ -68,6 +69,8 @@ class RowFormat(StrEnum):
 def _fail(exc: ArchiveError) -> typer.Exit:
     if isinstance(exc, AlreadyRunning):
         code = EXIT_LOCKED
+    elif isinstance(exc, StorageFull):
+        code = EXIT_FULL
     else:
         code = EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILED
     typer.echo(f"xinwen: error: {exc}", err=True)

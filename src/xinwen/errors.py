@@ -32,6 +32,7 @@
     │       ├── SitemapDepth     a sitemap index nested too deep; its sitemaps are not fetched
     │       └── SitemapCycle     a sitemap index lists one of the indexes that led to it
     ├── StoreError               the database refused a read or a write (.url of the DB)
+    │   ├── StorageFull          the disk (or the database's size limit) is full
     │   └── LeaseLost            a worker's lease on a URL ran out and another took it (.lease_url)
     └── AlreadyRunning           another crawl holds this archive's run lock (.path)
 
@@ -312,6 +313,13 @@ class StoreError(ArchiveError):
     def __init__(self, message: str, *, url: str) -> None:
         super().__init__(f"{message} ({url})")
         self.url = url
+
+
+class StorageFull(StoreError):
+    """The database could not grow: the disk is full, or a size limit was reached. The write's
+    transaction was rolled back; free some space and run again."""
+
+    kind = "out_of_space"
 
 
 class LeaseLost(StoreError):

@@ -245,6 +245,9 @@ def crawl(
             archive.finish_run(run_id, {}, status="failed", error=f"{type(exc).__name__}: {exc}")
             raise
         archive.finish_run(run_id, stats.counts(), status="finished")
+        # SQLite: leave the WAL empty (a reader in a long transaction may keep it; the next
+        # run tries again), so a day of cron runs does not leave a log as big as its writes.
+        archive.checkpoint()
         return stats
 
 

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,11 +26,11 @@ from sqlalchemy import Connection, delete, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session
 
-from ..errors import AlreadyRunning, ConfigError, LeaseLost, StoreError, redact
+from ..errors import AlreadyRunning, ConfigError, LeaseLost, StorageFull, StoreError, redact
 from ..models import Article, Decoded, Page
 from . import frontier, migrations, search
 from .copy import copy_archive
-from .engine import database_url, make_engine
+from .engine import checkpoint, database_url, make_engine
 from .search import SearchHit
 from .tables import (
     SCHEMA_VERSION,
@@ -109,8 +110,10 @@ class Archive:
         try:
             yield
         except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            raise StoreError(f"database error: {reason}", url=self._label) from exc
+            root = _root_error(exc)
+            reason = str(getattr(root, "orig", None) or root).splitlines()[0]
+            error = StorageFull if _is_full(root) else StoreError
+            raise error(f"database error: {reason}", url=self._label) from exc
 
     @contextmanager
     def batched(self) -> Iterator[None]:
@@ -149,8 +152,11 @@ class Archive:
         session = batch.session
         if not session.in_transaction():
             # BEGIN first: SQLite's driver would otherwise let the first SAVEPOINT open the
-            # transaction, and its RELEASE would commit every write on its own.
-            session.connection().exec_driver_sql("BEGIN")
+            # transaction, and its RELEASE would commit every write on its own. IMMEDIATE: the
+            # write lock is taken now, waiting out another writer (busy_timeout); a deferred
+            # BEGIN whose first statement reads fails at once instead when another connection
+            # writes before it upgrades (SQLITE_BUSY; fault matrix row 40).
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
         with session.begin_nested():
             yield session
         batch.writes += 1
@@ -734,6 +740,13 @@ class Archive:
             raise StoreError(f"no payload {sha256}", url=self._label)
         return zstandard.ZstdDecompressor().decompress(row.data)
 
+    def checkpoint(self) -> bool:
+        """Move a SQLite archive's write-ahead log into the database file and truncate the log
+        (the end of a crawl; fault matrix row 42). A reader in a long transaction can hold it
+        up: then, after about 2 s of tries, False (the next crawl tries again)."""
+        with self._errors():
+            return checkpoint(self.engine)
+
     def verify(self, on_payload: Callable[[int], None] | None = None) -> VerifyReport:
         """Recompute the sha256 of every stored payload (raw body) and report those whose bytes
         no longer match it (see `store/verify.py`). `on_payload(checked)` follows progress."""
@@ -752,6 +765,30 @@ _COPIED = (
     "site", "title", "category", "published_at", "published_precision", "published_raw",
     "author", "source", "editor", "decode_errors", "cjk_ratio",
 )  # fmt: skip
+
+
+def _root_error(exc: SQLAlchemyError) -> SQLAlchemyError:
+    """The database error that started it all: SQLite rolls the whole transaction back on
+    SQLITE_FULL, so the savepoint's rollback then fails with "no such savepoint", which would
+    hide the reason."""
+    root = exc
+    seen = {id(exc)}
+    context = exc.__context__
+    while context is not None and id(context) not in seen:
+        seen.add(id(context))
+        if isinstance(context, SQLAlchemyError):
+            root = context
+        context = context.__context__
+    return root
+
+
+def _is_full(exc: SQLAlchemyError) -> bool:
+    """Whether the database could not grow: SQLITE_FULL (a full disk, or max_page_count), or
+    PostgreSQL's disk_full (SQLSTATE 53100)."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return True
+    return getattr(orig, "sqlstate", None) == "53100"
 
 
 def _cut_short(row: ArticleRow, article: Article) -> bool:

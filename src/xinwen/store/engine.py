@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,14 @@ from ..errors import ConfigError
 # How long a writer waits for another connection's lock before giving up (cron runs overlapping
 # with a user's long query must wait, not fail).
 BUSY_TIMEOUT_MS = 30_000
+
+# The end of a crawl truncates the write-ahead log (fault matrix row 42). A reader in the middle
+# of a transaction holds pages in the WAL and makes the truncation wait for it, so each try
+# waits at most CHECKPOINT_WAIT_MS for readers, and the tries are CHECKPOINT_PAUSES apart
+# (about 2 s in all): a user's long query delays the end of a run that long at most, and the
+# next run truncates what this one could not.
+CHECKPOINT_WAIT_MS = 200
+CHECKPOINT_PAUSES = (0.1, 0.2, 0.4, 0.8)
 
 
 def database_url(db: str | Path) -> str:
@@ -47,3 +56,25 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def checkpoint(engine: Engine) -> bool:
+    """Copy a SQLite archive's write-ahead log into the database and truncate it to 0 bytes
+    (`PRAGMA wal_checkpoint(TRUNCATE)`), trying again while readers are in the way. Returns
+    whether it was done; always True for other engines."""
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        try:
+            for pause in (*CHECKPOINT_PAUSES, None):
+                # (busy, pages in the WAL, pages checkpointed); busy = 1: a reader was in the way
+                busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+                if not busy:
+                    return True
+                if pause is not None:
+                    time.sleep(pause)
+            return False
+        finally:
+            # The connection goes back to the pool: writers on it must wait as long as ever.
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
