@@ -315,7 +315,9 @@ def parse(
     except ArchiveError as exc:
         raise _fail(exc) from None
     if not explain:
-        typer.echo(json.dumps(article.model_dump(), ensure_ascii=False, indent=2))
+        from .report import json_text
+
+        typer.echo(json_text(article.model_dump(), indent=2))
         return
     for name in ("title", "published_at", "category", "author", "source", "body"):
         value = getattr(article, name)
@@ -379,6 +381,7 @@ def history(
     """Show the stored versions of one article and what changed between them."""
     import difflib
 
+    from .report import terminal_text
     from .store import Archive
     from .urls import canonical_url
 
@@ -395,7 +398,7 @@ def history(
         note = f", replaced by a {version['reason']}" if version["reason"] else ""
         typer.echo(
             f"version {number}: {version['since']} .. {until}{note}"
-            f"  [{version['content_hash'][:12]}] {version['title']}"
+            f"  [{version['content_hash'][:12]}] {terminal_text(version['title'])}"
         )
     if versions[-1].get("gone_at"):
         typer.echo(f"gone from the site since {versions[-1]['gone_at']}")
@@ -405,7 +408,7 @@ def history(
         after = [f"# {new['title']}", *new["body"].splitlines()]
         for line in difflib.unified_diff(before, after, lineterm="", n=1):
             if not line.startswith(("---", "+++")):
-                typer.echo(line)
+                typer.echo(terminal_text(line))
 
 
 @app.command()
@@ -640,6 +643,7 @@ def search(
     from dataclasses import asdict
 
     from .pipeline import search as search_archive
+    from .report import json_text, terminal_text
 
     try:
         hits = search_archive(
@@ -648,14 +652,16 @@ def search(
     except ArchiveError as exc:
         raise _fail(exc) from None
     if as_json:
-        typer.echo(json.dumps([asdict(hit) for hit in hits], ensure_ascii=False, indent=2))
+        typer.echo(json_text([asdict(hit) for hit in hits], indent=2))
         return
-    # Ranks rather than scores: bm25 values are tiny when a word is in most articles.
+    # Ranks rather than scores: bm25 values are tiny when a word is in most articles. The
+    # stored text is the sites': a title may hold a BiDi override (U+202E), shown escaped.
     for rank, hit in enumerate(hits, 1):
-        when = (hit.published_at or "-")[:10]
-        typer.echo(f"{rank:3}. {when:10}  {hit.site}  {hit.category or '-'}  {hit.title}")
-        typer.echo(f"     {hit.url}")
-        typer.echo(f"     {hit.snippet}")
+        when = terminal_text((hit.published_at or "-")[:10])
+        head = f"{hit.site}  {hit.category or '-'}  {hit.title}"
+        typer.echo(f"{rank:3}. {when:10}  {terminal_text(head)}")
+        typer.echo(f"     {terminal_text(hit.url)}")
+        typer.echo(f"     {terminal_text(hit.snippet)}")
     if not hits:
         typer.echo("no articles match", err=True)
 

@@ -29,6 +29,7 @@ from .store.views import site_stats
 __all__ = [
     "FORMATS",
     "json_text",
+    "terminal_text",
     "utf8_text",
     "write_query",
     "write_rows",
@@ -76,6 +77,13 @@ def _shown(value: Any) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def terminal_text(value: Any) -> str:
+    """`value` as a terminal may safely show it: control, format (U+202E) and line-separator
+    characters escaped (`\\x1b`, `\\u202e`, `\\n`), everything else, Chinese included, as is
+    (fault matrix row 35)."""
+    return _shown(value)
 
 
 def _width(text: str) -> int:
