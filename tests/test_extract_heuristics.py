@@ -75,3 +75,50 @@ def test_form_controls_in_a_trail_are_not_crumbs():
 def test_punctuation_between_crumbs_is_not_a_crumb():
     trail = "<div>当前位置：<a href=/>社区</a> &gt; <a href=/sc/>大话四川</a> &gt; 【</div>"
     assert extract(_trail_page(trail), url="http://news.example.cn/a.html").category == "大话四川"
+
+
+def _channel_page(above: str, below: str = "") -> bytes:
+    menu = "".join(f"<li><a href=/c{i}/>频道{i}</a></li>" for i in range(5))
+    return (
+        "<html><head><title>稳经济措施出台_新闻</title></head><body>"
+        f"<ul class=menu>{menu}</ul>{above}<h1>稳经济措施出台</h1>{below}"
+        f"<div class=content>{ARTICLE}</div></body></html>"
+    ).encode()
+
+
+def test_a_labelled_category_is_read():
+    below = "<div class=info>来源：新华社</div>"
+    tail = "<div class=kw>所属分类：<span>数理化</span></div>"
+    html = _channel_page("", below).replace(b"</body>", tail.encode() + b"</body>")
+    assert extract(html, url="http://news.example.cn/a.html").category == "数理化"
+
+
+def test_a_channel_label_above_the_headline_is_the_category():
+    for above, expected in [
+        ('<p class="category"><span>智能</span></p>', "智能"),
+        ("<p><span>■</span><span>纪检监察</span></p>", "纪检监察"),
+        ("<table><tr><td><a href=/bsxw/>报社新闻</a>频道</td></tr></table>", "报社新闻"),
+        ("<h2><a href=https://finance.example.cn/>新浪财经</a></h2>", "新浪财经"),
+    ]:
+        page = _channel_page(above)
+        assert extract(page, url="http://news.example.cn/a.html").category == expected, above
+
+
+def test_a_named_channel_label_below_the_headline_is_the_category():
+    below = (
+        "<div class=a_Info><span class=a_catalog><a href=/jrsc.htm>金融市场</a></span>"
+        "<span class=a_source>棱镜</span><span class=a_time>2019-09-23 07:48</span></div>"
+    )
+    assert extract(_channel_page("", below), url="http://x.cn/a.html").category == "金融市场"
+
+
+def test_menus_and_info_lines_beside_the_headline_are_not_categories():
+    for above, below in [
+        ("", ""),  # the menu's last item sits right above the headline
+        ("<div class=login><a href=/login>登录</a></div>", ""),
+        ("<div><a href=/ad>广告</a></div>", "<div><span>人民日报</span></div>"),
+        ('<div class=channel><a id="pc-channel-entry" href=/>来源：半月谈网</a></div>', ""),
+        ("", '<h1><span class="mw-editsection"><a href=/edit>编辑</a></span></h1>'),
+    ]:
+        page = _channel_page(above, below)
+        assert extract(page, url="http://news.example.cn/a.html").category is None, above

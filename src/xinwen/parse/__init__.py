@@ -55,9 +55,11 @@ def _title_index(measured: Measured, title: str | None) -> int | None:
     if not title:
         return None
     probe = title[:12]
+    # The title's spaces were collapsed (`clean`); the page may show U+3000 or a line break.
+    spaced = " " in probe
     fallback = None
     for index, (text, owner, in_link) in enumerate(measured.texts):
-        if probe not in text:
+        if probe not in (generic.clean(text) if spaced else text):
             continue
         node = measured.nodes[owner]
         if node.tag == "title":  # a <title> that malformed markup left in the body
@@ -278,6 +280,12 @@ def _category(
     crumb = category.from_trail(measured, title, title_run, words, url, trace)
     if crumb:
         return crumb, "trail"
+    crumb = category.from_label(measured, title_run, generic.label_re("category"), trace)
+    if crumb:
+        return crumb, "label"
+    crumb = category.beside_headline(measured, title_run, trace)
+    if crumb:
+        return crumb, "beside-headline"
     section = meta.get("article:section") or ld.get("articleSection")
     if isinstance(section, list) and section:
         section = section[0]

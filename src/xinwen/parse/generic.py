@@ -66,6 +66,14 @@ def _label_re(kind: str) -> re.Pattern[str]:
     )
 
 
+@cache
+def label_re(kind: str) -> re.Pattern[str]:
+    """A label of `kind` and its colon (`所属分类：`), at a word start; the value follows."""
+    words = sorted(labels()[kind], key=len, reverse=True)
+    alternatives = "|".join(re.escape(w) for w in words)
+    return re.compile(rf"(?:^|[\s|｜/【\[(（])(?:{alternatives})\s*[:：]\s*")
+
+
 def clean(text: str) -> str:
     """Collapse whitespace in a short field."""
     return " ".join(text.split())
