@@ -122,3 +122,30 @@ def test_menus_and_info_lines_beside_the_headline_are_not_categories():
     ]:
         page = _channel_page(above, below)
         assert extract(page, url="http://news.example.cn/a.html").category is None, above
+
+
+def test_trails_drawn_with_spaced_hyphens():
+    home_first = "<div class=title_la><h3>首页 - 新闻动态</h3></div>"
+    assert extract(_trail_page(home_first), url="http://x.cn/a.html").category == "新闻动态"
+    lead = (
+        "<div><span>当前您在</span> - <a href=/>中关村在线论坛</a> - "
+        "<a href=/bt/>BT下载专区</a> <span>点击数：39</span></div>"
+    )
+    assert extract(_trail_page(lead), url="http://x.cn/a.html").category == "BT下载专区"
+
+
+def test_a_lone_hyphen_or_a_date_is_not_a_trail():
+    menu = "<div><a href=/m>电邮</a> - <a href=/s>搜狗</a></div>"
+    assert extract(_trail_page(menu), url="http://x.cn/a.html").category is None
+    date = "<div><span>2019</span>/<span>07</span>/<span>17</span></div>"
+    assert extract(_trail_page(date), url="http://x.cn/a.html").category is None
+
+
+def test_a_trail_above_the_headline_is_not_taken_for_it():
+    # No usable <title>: the headline is chosen among the lines above the text.
+    html = (
+        "<html><body><div class=title_la><h3>首页 - 新闻动态</h3></div>"
+        "<div><h5>学术年会在重庆成功举行！</h5><div>发布时间：2019-05-18</div></div>"
+        f"<div class=content>{ARTICLE}</div></body></html>"
+    )
+    assert extract(html.encode(), url="http://x.cn/a.html").title == "学术年会在重庆成功举行！"
