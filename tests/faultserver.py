@@ -503,12 +503,17 @@ async def _cut(r: Request) -> None:
     """/cut?pattern=FTSU: the article, as the n-th request for this target gets it by the n-th
     letter (the last one repeats): F the page; T its first half with no length, ended by closing
     the connection (row 9: HTTP sees no error); S a complete version with a quarter of the
-    text; U the same without a length (unframed)."""
+    text; U the same without a length (unframed); L the page's Content-Length and half its
+    bytes, then the connection closed (row 7: data loss)."""
     pattern = r.arg("pattern", "T")
     letter = pattern[min(r.counters.hits[r.target], len(pattern)) - 1]
     paragraph = "<p>新华社上海电，记者报道，国务院总理朱镕基在上海考察工作。</p>"
     short = PAGE.replace((paragraph * 30).encode(), b"")
-    if letter in "TU":
+    if letter == "L":
+        await r.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(PAGE))  # fmt: skip
+        await r.send(PAGE[: len(PAGE) // 2], body=len(PAGE) // 2)
+    elif letter in "TU":
         await r.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
                      b"Connection: close\r\n\r\n")  # fmt: skip
         body = PAGE[: len(PAGE) // 2] if letter == "T" else short

@@ -630,7 +630,7 @@ def test_row20_untrusted_loopback_host_is_refused(server: FaultServer, host: str
 
 @pytest.mark.parametrize("via", ["first-request", "redirect"])
 def test_row20_dns_rebinding_is_caught_at_connect(
-    server: FaultServer, monkeypatch: pytest.MonkeyPatch, via: str
+    server: FaultServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, via: str
 ):
     # The OS resolver, stubbed: rebind.test answers a public address the first time and
     # 127.0.0.1 after, as an attacker's DNS server with a zero TTL does. The check before the
@@ -657,6 +657,9 @@ def test_row20_dns_rebinding_is_caught_at_connect(
     assert error.attempts == 1 and error.url == url
     assert answers == ["93.184.216.34", "127.0.0.1"]  # checked before the request, and at connect
     assert server.hits(f"{server.base}/secret") == 0  # not one byte of a request reached it
+    # Logged with the URL fetched and the hop refused.
+    [refusal] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("refused")]
+    assert f"rebind.test:{_port(server)}" in refusal and url in refusal
 
 
 def test_row20_allow_private_lets_them_through(server: FaultServer):

@@ -1,6 +1,6 @@
-"""The fault matrix (shared/docs/fault-matrix.md) rows about what a crawl stores: 9 (a body cut
-off where HTTP cannot tell), 14 (block pages served with 200), 34 (the per-host page budget),
-46 (one article under several URLs).
+"""The fault matrix (shared/docs/fault-matrix.md) rows about what a crawl stores: 7 (a body that
+breaks off), 9 (a body cut off where HTTP cannot tell), 14 (block pages served with 200), 34
+(the per-host page budget), 46 (one article under several URLs).
 
 Each test crawls tests/faultserver.py (a subprocess on 127.0.0.1) with `pipeline.crawl` and
 asserts the error kind, how often the server was asked for each URL, and what is (not) stored.
@@ -58,6 +58,27 @@ def _rows(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
 
 def _links(server: Server, *paths: str) -> str:
     return str(httpx.URL(f"{server.base}/links", params=[("to", p) for p in paths]))
+
+
+# --- row 7: Content-Length larger than the body, then close ----------------------------------
+
+
+def test_row07_a_body_that_breaks_off_leaves_the_stored_article_alone(
+    server: Server, tmp_path: Path
+):
+    url = f"{server.base}/cut?pattern=FL&t=dataloss"  # the page, then always half of it
+    db = tmp_path / "x.db"
+    _crawl([url], db)
+    stored = "SELECT body, content_hash, capture_id, flags FROM article WHERE url = ?"
+    before = _rows(db, stored, url)
+    assert len(before) == 1
+    stats = _crawl([url], db, max_attempts=2, backoff_base=0.0)
+    assert stats.failures == {"dataloss": 1} and stats.fetched == 0
+    assert server.hits(url) == 1 + 2  # retried, as a transient fault is
+    assert _rows(db, stored, url) == before  # the good version stays, untouched
+    assert _rows(db, "SELECT count(*) FROM capture WHERE url = ?", url) == [(1,)]
+    failed = "SELECT error_kind, attempts FROM fetch WHERE url = ? AND outcome = 'failed'"
+    assert _rows(db, failed, url) == [("dataloss", 2)]
 
 
 # --- row 9: no length, Connection: close, truncated mid-article --------------------------------

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from xinwen.cli import app
@@ -78,8 +79,11 @@ def test_a_run_right_after_another_fetches_only_its_start_url(tmp_path: Path, si
     assert result.output.startswith("fetched 1, 0 new")  # everything else is resting
 
 
-def test_host_breaker_stops_hammering_a_dead_host(tmp_path: Path):
+@pytest.mark.parametrize("kind", ["connect", "dns"])
+def test_host_breaker_stops_hammering_a_dead_host(tmp_path: Path, kind: str):
+    # Fault matrix rows 1-2 and C2: 10 connect or DNS failures in a row open the host's breaker.
     import asyncio
+    import socket
 
     import httpx
 
@@ -93,6 +97,9 @@ def test_host_breaker_stops_hammering_a_dead_host(tmp_path: Path):
         hits.append(str(request.url))
         if request.url.path == "/robots.txt":
             return httpx.Response(404)
+        if kind == "dns":
+            cause = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            raise httpx.ConnectError("name not resolved", request=request) from cause
         raise httpx.ConnectError("connection refused", request=request)
 
     starts = [f"http://dead.test/{i}.html" for i in range(BREAKER_OPEN + 5)]
@@ -104,7 +111,7 @@ def test_host_breaker_stops_hammering_a_dead_host(tmp_path: Path):
         states = archive.frontier_counts()
     pages = [h for h in hits if not h.endswith("robots.txt")]
     assert len(pages) == BREAKER_OPEN  # then the host is left alone
-    assert stats.failures["host_breaker"] == 5
+    assert stats.failures == {kind: BREAKER_OPEN, "host_breaker": 5}
     # The skipped URLs go back to pending, to be taken up by the next run, not failed for good.
     assert states == {"failed": BREAKER_OPEN, "pending": 5}
 

@@ -3,9 +3,11 @@ reparse rebuilds articles from the stored captures without the network."""
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import socket
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,16 @@ def test_robots_txt_disallow_is_recorded_and_never_fetched(site: Path, db_path: 
     skipped = _rows(db_path, "SELECT url FROM fetch WHERE error_kind = 'robots_disallow'")
     assert {row[0] for row in skipped} >= {base + "xyk/"}
     assert _rows(db_path, "SELECT count(*) FROM article") == [(2,)]  # the two /yhyq/ articles
+
+
+def test_robots_txt_crawl_delay_spaces_the_requests(site: Path, db_path: Path):
+    # Fault matrix row 22: a Crawl-delay longer than --delay (0 here) is honoured by the crawl.
+    (site / "robots.txt").write_text("User-agent: *\nCrawl-delay: 0.3\n", "utf-8")
+    _crawl(site, db_path)
+    times = [
+        datetime.fromisoformat(str(at))
+        for (at,) in _rows(db_path, "SELECT fetched_at FROM fetch ORDER BY fetched_at")
+    ]
+    assert len(times) == 7
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 0.25, gaps  # request starts 0.3 s apart; responses take milliseconds
