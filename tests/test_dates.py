@@ -576,3 +576,26 @@ def test_metadata_update_time_anchors_a_yearless_visible_date():
         f"<div class=article>{body}</div></body></html>"
     )
     assert extract(html.encode()).published_at == "2019-10-08T12:00:00+08:00"
+
+
+# --- A date on a line of its own inside the text's container ----------------------------------
+
+
+def test_a_post_line_inside_the_text_container_dates_the_post():
+    # Forums keep the post's own line inside the container of the text; a date quoted in the
+    # prose is not the publish time.
+    from xinwen import extract
+
+    prose = (
+        "<p>" + "据报道，该项目于2003年7月24日正式立项，此后多次调整方案，进展顺利。" * 3 + "</p>"
+    )
+    html = (
+        "<html><head><title>心灵体操</title></head><body><div class=post>"
+        "<h2>谈谈焦虑的来源与应对</h2>"
+        + prose * 2
+        + "<p>本贴由 大卫 于2005年8月12日16:12:21在〖心灵体操〗发表</p>"
+        + prose
+        + "</div></body></html>"
+    )
+    article = extract(html.encode(), url="http://bbs.example.cn/post.asp?id=1")
+    assert article.published_at == "2005-08-12T16:12:21+08:00"

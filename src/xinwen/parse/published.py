@@ -29,6 +29,11 @@ _IN_BODY = -2.0
 _AFTER_BODY = 1.0
 _FAR_BELOW = -3.0
 _MIN_SCORE = 2.0
+# A date inside the body's element loses only when it is part of the prose (a run longer than
+# this): forums and blogs keep the post's own line (`本贴由 X 于2005年8月12日16:12:21发表`,
+# `发表于 2005/05/17 22:11:42`) inside the text's container. Evidence (bench/extract.py): 4
+# corpus pages get their time (to the minute 89.4% -> 91.2%), none loses it; 40 fixes 3.
+_INFO_LINE = 60
 # Runs scanned for candidates: the first this many text runs of the page.
 _MAX_RUNS = 4000
 # Cheap test for a text run worth parsing (`_date_hint`): digits with a date separator, a
@@ -139,9 +144,11 @@ def visible(
                 reasons.append("just before the headline")
         if body_runs is not None:
             first, last = body_runs
-            if first + 3 <= index <= last:
+            if first + 3 <= index <= last and len(text) > _INFO_LINE:
                 score += _IN_BODY
-                reasons.append("inside the body")
+                reasons.append("inside the body's prose")
+            elif first + 3 <= index <= last:
+                reasons.append("inside the body, on a line of its own")
             elif last < index <= last + 25:
                 score += _AFTER_BODY
                 reasons.append("just after the body")
