@@ -149,3 +149,22 @@ def test_a_trail_above_the_headline_is_not_taken_for_it():
         f"<div class=content>{ARTICLE}</div></body></html>"
     )
     assert extract(html.encode(), url="http://x.cn/a.html").title == "学术年会在重庆成功举行！"
+
+
+def test_paragraphs_wrapped_in_inline_elements_still_score_their_container():
+    # Word's HTML: every <p> inside <font><font>. The container must collect their scores, or
+    # the longest single paragraph (or a disclaimer elsewhere) wins alone.
+    sentence = "李金泽同志现任公司党委书记、董事长兼总经理，先后荣获多项国家专利。"
+    paragraphs = "".join(
+        f"<p class=MsoNormal><span>{sentence * (2 + i % 3)}</span></p>" for i in range(8)
+    )
+    html = (
+        "<html><head><title>农机专家李金泽_新华网</title></head><body><h1>农机专家李金泽</h1>"
+        f"<div id=Content><font color=#008080><font>{paragraphs}</font></font></div>"
+        "<table><tr><td><p>版权与免责声明：凡本网注明来源的作品，版权均属本网所有，未经授权，"
+        "不得转载、摘编或利用其它方式使用上述作品。已经授权使用的，应在授权范围内使用，"
+        "并注明来源。违反上述声明者，本网将追究其相关法律责任。</p></td></tr></table>"
+        "</body></html>"
+    )
+    article = extract(html.encode(), url="http://news.example.cn/a.html")
+    assert article.body.count("李金泽同志") == sum(2 + i % 3 for i in range(8))

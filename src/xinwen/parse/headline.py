@@ -101,7 +101,7 @@ def candidates(measured: Measured, body: int | None, url: str | None) -> list[tu
             score += _FOREIGN_LINK
         links = max(0, sum(between[1:]) - 1)
         score += _LINKS_BETWEEN * links - _PER_RUN * (start - index)
-        if index >= first:
+        if index >= first and measured.parent[body] >= 0:  # (the root holds everything)
             score += _INSIDE_BODY
         if score >= _MIN_SCORE:
             found.append((score, text))
