@@ -168,3 +168,40 @@ def test_paragraphs_wrapped_in_inline_elements_still_score_their_container():
     )
     article = extract(html.encode(), url="http://news.example.cn/a.html")
     assert article.body.count("李金泽同志") == sum(2 + i % 3 for i in range(8))
+
+
+def test_a_tree_of_replies_under_a_forum_post_does_not_outweigh_the_post():
+    # The replies are links with short meta lines: over half link text. The post, right
+    # under the subject line, is the text; the <title> is only the forum's name.
+    replies = "".join(
+        f"<li><a href=/t?id={i}>参与旅行社的一般都是弱势群体，回复第{i}楼</a>"
+        f"【<a href=/u/{i}>网友{i}</a>】08-11 16:{10 + i} {100 + i}字</li>"
+        for i in range(60)
+    )
+    post = "导游的收入很大一部分来自购物的回扣，这是业内的行规，境内游境外游都是这样的。" * 3
+    html = (
+        "<html><head><title>央视论坛</title></head><body><table>"
+        "<tr><td><b>主题：</b>你知道导游为什么热衷于让你去商场购物吗？</td></tr>"
+        "<tr><td><b>作者：</b><a href=/u/0>芊草</a> <b>时间：</b>2005-08-22 19:13:18</td></tr>"
+        f"<tr><td><p class=large>{post}</p></td></tr></table>"
+        f"<b>回复线索：</b><ul>{replies}</ul></body></html>"
+    )
+    article = extract(html.encode(), url="http://bbs.example.cn/forumthread.jsp?id=1")
+    assert article.title == "你知道导游为什么热衷于让你去商场购物吗？"
+    assert article.body == post
+
+
+def test_a_listing_is_still_not_an_article():
+    from xinwen.parse import extract as parse_extract
+
+    items = "".join(
+        f"<li><a href=/n/{i}.html>国务院常务会议部署稳经济措施第{i}条</a>"
+        f"<span>2024-11-0{i % 9 + 1}</span></li>"
+        for i in range(30)
+    )
+    html = (
+        "<html><head><title>国内新闻_列表</title></head><body><h1>国内新闻</h1>"
+        f"<ul class=list>{items}</ul><div class=foot><p>版权所有：示例新闻网，未经授权，"
+        "不得转载、摘编或以其它方式使用本网作品。联系电话：010-12345678。</p></div></body></html>"
+    )
+    assert not parse_extract(html, "http://news.example.cn/list/").is_article

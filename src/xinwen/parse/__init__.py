@@ -45,12 +45,13 @@ def _select(tree: LexborHTMLParser, selectors: list[Selector]) -> str | None:
 _HEADLINE_TAGS = frozenset({"h1", "h2", "h3"})
 
 
-def _title_index(measured: Measured, title: str | None) -> int | None:
+def _title_index(measured: Measured, title: str | None, url: str | None = None) -> int | None:
     """Index of the text run that shows the headline, if any.
 
     The headline's text also appears in hidden page-top elements, breadcrumbs and link lists;
-    a run in a heading element wins, then the first run that is not a link and holds little
-    more than the headline.
+    a run in a heading element wins, then the first run that holds little more than the
+    headline and is not a link, unless a link to the page itself (a blog's permalink headline,
+    whose text the comments below repeat as `re: 标题`).
     """
     if not title:
         return None
@@ -68,7 +69,12 @@ def _title_index(measured: Measured, title: str | None) -> int | None:
         in_heading = parent is not None and parent.tag in _HEADLINE_TAGS
         if node.tag in _HEADLINE_TAGS or in_heading:
             return index
-        if fallback is None and not in_link and len(text.strip()) <= len(title) + 20:
+        short = len(text.strip()) <= len(title) + 20
+        if (
+            fallback is None
+            and short
+            and (not in_link or headline.links_to_page(measured, owner, url))
+        ):
             fallback = index
     return fallback
 
@@ -174,7 +180,7 @@ def extract(
     if result.title is None:
         result.title, method = generic.find_title(tree, meta, ld, trace=trace)
         result.extracted_by["title"] = f"generic:{method}"
-    title_run = _title_index(measured, result.title)
+    title_run = _title_index(measured, result.title, url)
     best = generic.score(measured, title_run, trace) if body_root is None else None
     if result.extracted_by["title"] in ("generic:title", "generic:none") and generic.weak_title(
         result.title
@@ -186,7 +192,11 @@ def extract(
                 trace.add("title", line, "near-body", round(weight, 1), "headline-like line")
         result.title, method = generic.find_title(tree, meta, ld, [t for _, t in near], trace)
         result.extracted_by["title"] = f"generic:{method}"
-        title_run = _title_index(measured, result.title)
+        moved = _title_index(measured, result.title, url)
+        if moved != title_run and body_root is None:
+            # The body was placed against the wrong headline (or none): place it again.
+            best = generic.score(measured, moved, trace)
+        title_run = moved
     window = _info_window(texts, title_run or 0)
 
     if result.published_at is None:

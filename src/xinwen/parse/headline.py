@@ -68,10 +68,9 @@ def candidates(measured: Measured, body: int | None, url: str | None) -> list[tu
     first = measured.runs_start[body]
     start = _first_paragraph(measured, body)
     found: list[tuple[float, str]] = []
-    page = _path(url) if url else None
     window = range(max(0, min(first, start) - _BEFORE), start)
     foreign = [  # per run of the window: in a link to another page (navigation, lists)
-        in_link and not _links_to(measured, owner, url, page)
+        in_link and not links_to_page(measured, owner, url)
         for _, owner, in_link in texts[window.start : window.stop]
     ]
     lines: list[tuple[str, bool]] = []  # each run's text without label and decoration
@@ -150,15 +149,15 @@ def _emphasis(measured: Measured, index: int) -> float:
     return best
 
 
-def _links_to(measured: Measured, index: int, url: str | None, page: str | None) -> bool:
-    """True if the link holding element `index` leads to the page itself (a permalink)."""
+def links_to_page(measured: Measured, index: int, url: str | None) -> bool:
+    """True if the link holding element `index` leads to the page at `url` (a permalink)."""
     nodes, parents = measured.nodes, measured.parent
     while index >= 0 and nodes[index].tag != "a":
         index = parents[index]
-    if index < 0 or url is None or page is None:
+    if index < 0 or url is None:
         return False
     href = (nodes[index].attributes.get("href") or "").strip()
-    return bool(href) and _path(urljoin(url, href)) == page
+    return bool(href) and same_page(urljoin(url, href), url)
 
 
 def same_page(link: str, url: str) -> bool:
