@@ -334,3 +334,24 @@ def test_sql_reads_and_refuses_writes_on_postgres(pg_url: str):
         == before
     )
     assert _rows(pg_url, "SELECT to_regclass('evil')") == [(None,)]
+
+
+def test_verify_finds_a_flipped_byte_on_postgres(pg_url: str):
+    # Fault matrix row 47 on PostgreSQL: the payloads are read through a server-side cursor.
+    assert _xinwen("demo", "--db", pg_url).returncode == 0
+    clean = _xinwen("verify", "--db", pg_url)
+    assert clean.returncode == 0 and clean.stdout.endswith("all match\n"), clean.stderr
+    [(victim,)] = _rows(pg_url, "SELECT sha256 FROM payload ORDER BY sha256 LIMIT 1")
+    with Archive(pg_url) as archive, archive.engine.begin() as connection:
+        # The last byte of the zstd frame, flipped in place.
+        connection.execute(
+            text(
+                "UPDATE payload SET data = set_byte(data, length(data) - 1,"
+                " get_byte(data, length(data) - 1) # 1) WHERE sha256 = :s"
+            ),
+            {"s": victim},
+        )
+    damaged = _xinwen("verify", "--db", pg_url)
+    assert damaged.returncode == 1
+    [line] = damaged.stdout.splitlines()
+    assert line.startswith(f"{victim}: ") and "1 does not match" in damaged.stderr
