@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from xinwen import Archive, extract
+from xinwen import Archive, extract, store
 from xinwen.cli import app
-from xinwen.errors import ConfigError
+from xinwen.errors import ConfigError, LeaseLost
 from xinwen.models import Decoded, Page
 from xinwen.pipeline import search
 from xinwen.store import search as fts
@@ -209,6 +209,40 @@ def test_updated_article_is_reindexed(archive_path: Path):
     assert outcome == "updated"
     assert _urls(archive_path, "经济增长") == []
     assert _urls(archive_path, "成交回暖") == [url]
+
+
+def test_a_batch_of_writes_indexes_its_articles_before_each_commit(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # A crawl writes in batches; the index is brought up to date once per commit, not per
+    # article, and what a batch commits is searchable with nothing left in the journal.
+    monkeypatch.setattr(store, "BATCH_WRITES", 2)
+    monkeypatch.setattr(store, "BATCH_SECONDS", 3600.0)
+    lost = "https://news.example.com/lost.html"
+    with Archive(db_path) as archive, archive.batched():
+        for item in ARTICLES:
+            _save(archive, *item)
+        url, title, category, date, _ = ARTICLES[2]
+        assert _save(archive, url, title, category, date, ["如今房价走势平稳，成交回暖。"]) == (
+            "updated"
+        )
+        # A write whose lease was lost is rolled back, journal entry included.
+        archive._leases[lost] = "a lease another worker has taken over"
+        html = HTML.format(title="失去的文章", category="财经", date="2024-11-06", paragraphs="")
+        article = extract(
+            html.replace("</div></body>", "<p>不该被索引的正文。</p></div></body>"), lost
+        )
+        with pytest.raises(LeaseLost):
+            archive.save_page(
+                _page(lost, html), Decoded(html, "utf-8", "header", 0), article, frontier_url=lost
+            )
+    with sqlite3.connect(db_path) as connection:
+        assert connection.execute("SELECT count(*) FROM article_fts_pending").fetchone()[0] == 0
+        indexed = connection.execute("SELECT count(*) FROM article_fts").fetchone()[0]
+    assert indexed == len(ARTICLES)
+    assert _urls(db_path, "成交回暖") == [ARTICLES[2][0]]
+    assert _urls(db_path, "经济增长") == [] and _urls(db_path, "不该") == []
+    assert len(_urls(db_path, "逾期")) == 2  # the updated article no longer has it
 
 
 def test_deleted_article_leaves_the_index(archive_path: Path):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from xinwen import Archive, extract
 from xinwen.errors import StoreError
@@ -115,3 +116,25 @@ def test_fetch_log_never_stores_credentials(db_path: Path):
     assert "hunter2" not in row["url"] and "SECRET123" not in row["url"]
     assert "hunter2" not in row["error_message"] and "SECRET123" not in row["error_message"]
     assert "id=7" in row["url"]  # only the secrets are masked
+
+
+def test_validators_need_no_query_on_a_first_crawl(db_path: Path):
+    url, other = "https://news.example.com/a/1.html", "https://news.example.com/a/2.html"
+    html = HTML.format(t="央行宣布降准", p="<p>中国人民银行决定下调存款准备金率。</p>" * 3)
+    page = Page(
+        url, url, 200, {"content-type": "text/html", "etag": '"v1"'}, html.encode(),
+        datetime.now(UTC),
+    )  # fmt: skip
+    statements: list[str] = []
+    with Archive(db_path) as archive:
+        event.listen(archive.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        assert archive.validators_for(other) == {}  # the archive is empty: one look
+        archive.save_page(page, Decoded(html, "utf-8", "header", 0), extract(html, url))
+        asked = len(statements)
+        assert archive.validators_for(other) == {}  # never stored: no query
+        assert len(statements) == asked
+        assert archive.validators_for(url) == {"If-None-Match": '"v1"'}  # stored this run
+    with Archive(db_path) as archive:  # an archive with articles: every URL is looked up
+        assert archive.validators_for(url) == {"If-None-Match": '"v1"'}
+        assert archive.validators_for(other) == {}
+

@@ -22,9 +22,19 @@ from pathlib import Path
 from typing import Any
 
 import zstandard
-from sqlalchemy import Connection, delete, select, text
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    RowMapping,
+    bindparam,
+    delete,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import SQLModel
 
 from ..errors import AlreadyRunning, ConfigError, LeaseLost, StorageFull, StoreError, redact
 from ..models import Article, Decoded, Page
@@ -32,16 +42,7 @@ from . import frontier, migrations, search
 from .copy import copy_archive
 from .engine import checkpoint, database_url, make_engine
 from .search import SearchHit
-from .tables import (
-    SCHEMA_VERSION,
-    ArticleRow,
-    CaptureRow,
-    FetchRow,
-    PayloadRow,
-    RevisionRow,
-    RunRow,
-    SectionRow,
-)
+from .tables import SCHEMA_VERSION
 from .verify import VerifyReport
 from .verify import verify as verify_payloads
 
@@ -65,9 +66,31 @@ BATCH_SECONDS = 0.25
 
 @dataclass(slots=True)
 class _Batch:
-    session: Session
+    connection: Connection
     writes: int = 0  # since the last commit
     since: float = field(default_factory=time.monotonic)  # time of the last commit
+    unindexed: bool = False  # articles written since the last commit, not in the index yet
+
+
+# The write path is SQLAlchemy Core on the models' tables (their column types convert the
+# values exactly as the ORM did): the ORM's unit of work (identity map, flushes, object state)
+# was most of the time a crawl spent storing a page.
+_TABLES = SQLModel.metadata.tables
+_ARTICLE, _SECTION, _CAPTURE = _TABLES["article"], _TABLES["section"], _TABLES["capture"]
+_FETCH, _RUN, _PAYLOAD = _TABLES["fetch"], _TABLES["run"], _TABLES["payload"]
+_REVISION = _TABLES["article_revision"]
+_ARTICLE_BY_URL = select(_ARTICLE).where(_ARTICLE.c.url == bindparam("url"))
+_ARTICLE_ID = _ARTICLE.c.id == bindparam("article_id")
+_PAYLOAD_KNOWN = text("SELECT 1 FROM payload WHERE sha256 = :sha")
+# ON CONFLICT: another worker may store the same bytes at the same moment.
+_PAYLOAD_INSERT = text(
+    "INSERT INTO payload (sha256, size, data) VALUES (:sha, :size, :data) "
+    "ON CONFLICT (sha256) DO NOTHING"
+)
+# validators_for answers {} without a query for a URL this Archive has not stored an article
+# under, while the archive held no article when first asked (a first crawl): a set of the URLs
+# written since, given up (querying again for every URL) past this many.
+_FRESH_URLS = 100_000
 
 
 def _redact(url: str) -> str:
@@ -91,6 +114,11 @@ class Archive:
         self._compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
         self._batch: _Batch | None = None  # the open batch of writes (see `batched`)
         self._leases: dict[str, str] = {}  # frontier URL -> token of the lease this process holds
+        self._indexed: bool | None = None  # whether the full-text index exists (asked once)
+        # Article URLs written since the archive was found empty (see validators_for); None:
+        # not asked yet, or the archive had articles, or too many to keep.
+        self._fresh_urls: set[str] | None = None
+        self._fresh_asked = False
         with self._errors():
             self.engine = make_engine(self.url)
             self._migrate()
@@ -127,48 +155,51 @@ class Archive:
         if self._batch is not None or self.engine.dialect.name != "sqlite":
             yield
             return
-        with self._errors(), Session(self.engine) as session:
-            self._batch = _Batch(session)
+        with self._errors(), self.engine.connect() as connection:
+            self._batch = batch = _Batch(connection)
             try:
                 yield
             except BaseException:
                 # Keep what was finished before the error (each write is whole), if we can.
                 with contextlib.suppress(SQLAlchemyError):
-                    session.commit()
+                    self._commit(batch)
                 raise
             else:
-                session.commit()
+                self._commit(batch)
             finally:
                 self._batch = None
 
     @contextmanager
-    def _write(self) -> Iterator[Session]:
-        """A session to write in: a transaction of its own, or a savepoint in the open batch."""
+    def _write(self) -> Iterator[Connection]:
+        """A connection to write on: a transaction of its own, or a savepoint in the open batch."""
         batch = self._batch
         if batch is None:
-            with Session(self.engine) as session, session.begin():
-                yield session
+            with self.engine.begin() as connection:
+                yield connection
             return
-        session = batch.session
-        if not session.in_transaction():
+        connection = batch.connection
+        if not connection.in_transaction():
             # BEGIN first: SQLite's driver would otherwise let the first SAVEPOINT open the
             # transaction, and its RELEASE would commit every write on its own. IMMEDIATE: the
             # write lock is taken now, waiting out another writer (busy_timeout); a deferred
             # BEGIN whose first statement reads fails at once instead when another connection
             # writes before it upgrades (SQLITE_BUSY; fault matrix row 40).
-            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-        with session.begin_nested():
-            yield session
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        with connection.begin_nested():
+            yield connection
         batch.writes += 1
         if batch.writes >= BATCH_WRITES or time.monotonic() - batch.since >= BATCH_SECONDS:
-            session.commit()
+            self._commit(batch)
             batch.writes, batch.since = 0, time.monotonic()
 
-    @contextmanager
-    def _connection(self) -> Iterator[Connection]:
-        """A connection to write on, as `_write` decides the transaction."""
-        with self._write() as session:
-            yield session.connection()
+    def _commit(self, batch: _Batch) -> None:
+        """Commit a batch, its articles indexed first (in the same transaction)."""
+        if batch.unindexed and batch.connection.in_transaction():
+            search.sync(batch.connection, present=True)
+        batch.unindexed = False
+        batch.connection.commit()
+
+    _connection = _write
 
     def _migrate(self) -> None:
         current = migrations.current_version(self.engine)
@@ -181,124 +212,142 @@ class Archive:
         self.migrated = migrations.upgrade(self.engine)  # the versions applied on opening
         self.version = SCHEMA_VERSION
 
-    def _capture(self, session: Session, page: Page, decoded: Decoded | None) -> int:
+    def _capture(self, connection: Connection, page: Page, decoded: Decoded | None) -> int:
         digest = hashlib.sha256(page.content).hexdigest()
-        if session.get(PayloadRow, digest) is None:
+        if connection.execute(_PAYLOAD_KNOWN, {"sha": digest}).first() is None:
             data = self._compressor.compress(page.content)
-            # ON CONFLICT: another worker may store the same bytes at the same moment.
-            session.execute(
-                text("INSERT INTO payload (sha256, size, data) VALUES (:sha, :size, :data) "
-                     "ON CONFLICT (sha256) DO NOTHING"),
-                {"sha": digest, "size": len(page.content), "data": data},
-            )  # fmt: skip
-        capture = CaptureRow(
-            url=page.url,
-            final_url=page.final_url,
-            fetched_at=page.fetched_at,
-            http_status=page.status,
-            headers=json.dumps(page.headers, ensure_ascii=False),
-            payload_sha256=digest,
-            encoding=decoded.encoding if decoded else None,
-            encoding_source=decoded.source if decoded else None,
-            decode_errors=decoded.errors if decoded else None,
+            connection.execute(
+                _PAYLOAD_INSERT, {"sha": digest, "size": len(page.content), "data": data}
+            )
+        result = connection.execute(
+            insert(_CAPTURE),
+            {
+                "url": page.url,
+                "final_url": page.final_url,
+                "fetched_at": page.fetched_at,
+                "http_status": page.status,
+                "headers": json.dumps(page.headers, ensure_ascii=False),
+                "payload_sha256": digest,
+                "encoding": decoded.encoding if decoded else None,
+                "encoding_source": decoded.source if decoded else None,
+                "decode_errors": decoded.errors if decoded else None,
+            },
         )
-        session.add(capture)
-        session.flush()
-        assert capture.id is not None
-        return capture.id
+        return _new_id(result)
 
     def _upsert(
         self,
-        session: Session,
+        connection: Connection,
         article: Article,
         at: datetime,
         capture: int,
         reason: str = "refetch",
     ) -> str:
         digest = _article_hash(article)
-        query = select(ArticleRow).where(ArticleRow.url == article.url)  # type: ignore[arg-type]
-        row = session.execute(query).scalars().first()
+        row = connection.execute(_ARTICLE_BY_URL, {"url": article.url}).mappings().first()
+        values: dict[str, Any] = {name: getattr(article, name) for name in _COPIED}
+        values.update(
+            flags=json.dumps(article.flags, ensure_ascii=False),
+            lang_original=article.lang_original,
+            body=article.body,
+            content_hash=digest,
+            encoding=article.encoding,
+            encoding_source=article.encoding_source,
+            extracted_by=json.dumps(article.extracted_by, ensure_ascii=False, sort_keys=True),
+        )
         if row is not None:
-            if reason == "refetch":
-                row.last_fetched_at = at
-                row.gone_at = None  # it answered again
-            if row.content_hash == digest:
-                return "unchanged"
-            if reason == "refetch" and _cut_short(row, article):
+            article_id = int(row["id"])
+            # A re-fetch says the page answered again; a reparse fetched nothing.
+            touch: dict[str, Any] = (
+                {"last_fetched_at": at, "gone_at": None} if reason == "refetch" else {}
+            )
+            kept = row["content_hash"] == digest
+            if not kept and reason == "refetch" and _cut_short(row["flags"], article):
                 # A capture that looks cut off never replaces a complete version (fault
                 # matrix row 9): the article stays as it was; the capture is archived.
-                return "truncated"
-            self._keep_revision(session, row, at, reason)
-            row.capture_id = capture
-            session.execute(delete(SectionRow).where(SectionRow.article_id == row.id))
+                kept, outcome = True, "truncated"
+            elif kept:
+                outcome = "unchanged"
+            if kept:
+                if touch:
+                    connection.execute(
+                        update(_ARTICLE).where(_ARTICLE_ID), {**touch, "article_id": article_id}
+                    )
+                return outcome
+            self._keep_revision(connection, row, at, reason)
+            connection.execute(delete(_SECTION).where(_SECTION.c.article_id == article_id))
+            connection.execute(
+                update(_ARTICLE).where(_ARTICLE_ID),
+                {**values, **touch, "capture_id": capture, "article_id": article_id},
+            )
             outcome = "updated"
         else:
-            row = ArticleRow(
-                url=article.url,
-                first_seen_at=at,
-                last_fetched_at=at,
-                capture_id=capture,
-                lang_original=article.lang_original,
-                body=article.body,
-                content_hash=digest,
-                encoding=article.encoding,
-                encoding_source=article.encoding_source,
-                site=article.site,
-                extracted_by="{}",
-            )
+            result = connection.execute(
+                insert(_ARTICLE),
+                {**values, "url": article.url, "first_seen_at": at, "last_fetched_at": at,
+                 "capture_id": capture},
+            )  # fmt: skip
+            article_id = _new_id(result)
+            if self._fresh_urls is not None:
+                self._fresh_urls.add(article.url)
             outcome = "new"
-        for name in _COPIED:
-            setattr(row, name, getattr(article, name))
-        row.flags = json.dumps(article.flags, ensure_ascii=False)
-        row.lang_original = article.lang_original
-        row.body = article.body
-        row.content_hash = digest
-        row.encoding = article.encoding
-        row.encoding_source = article.encoding_source
-        row.extracted_by = json.dumps(article.extracted_by, ensure_ascii=False, sort_keys=True)
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        search.sync(session.connection(), only=row.id)  # index the article as just written
-        for position, section in enumerate(article.sections):
-            session.add(
-                SectionRow(
-                    article_id=row.id,
-                    position=position,
-                    level=section.level,
-                    heading=section.heading,
-                    text=section.text,
-                    page=section.page,
-                )
-            )
+        if article.sections:
+            connection.execute(
+                insert(_SECTION),
+                [
+                    {"article_id": article_id, "position": position, "level": section.level,
+                     "heading": section.heading, "text": section.text, "page": section.page}
+                    for position, section in enumerate(article.sections)
+                ],
+            )  # fmt: skip
+        self._index(connection, article_id)  # the article as just written
         return outcome
 
-    def _keep_revision(self, session: Session, row: ArticleRow, at: datetime, reason: str) -> None:
-        assert row.id is not None
+    def _index(self, connection: Connection, article_id: int) -> None:
+        """Bring the full-text index up to date with an article just written (store/search.py).
+
+        In a SQLite batch, the journal is applied once, just before the batch commits: FTS5
+        writes its pending terms out as a new segment at every savepoint, so indexing each
+        article in its own savepoint wrote a segment per article (and merged them again),
+        about a third of the time spent storing a page. Elsewhere, at once, in the write's
+        own transaction. Whether the index exists is asked once per `Archive`, not for every
+        article: it is made with the archive and dropped by nobody but a user at the SQL
+        prompt.
+        """
+        if self._indexed is None:
+            self._indexed = search.exists(connection)
+        if not self._indexed:
+            return
+        if self._batch is not None:
+            self._batch.unindexed = True
+        else:
+            search.sync(connection, only=article_id, present=True)
+
+    def _keep_revision(
+        self, connection: Connection, row: RowMapping, at: datetime, reason: str
+    ) -> None:
         query = (
-            select(SectionRow)
-            .where(SectionRow.article_id == row.id)  # type: ignore[arg-type]
-            .order_by(SectionRow.position)  # type: ignore[arg-type]
+            select(_SECTION.c.heading, _SECTION.c.level, _SECTION.c.text, _SECTION.c.page)
+            .where(_SECTION.c.article_id == row["id"])
+            .order_by(_SECTION.c.position)
         )
-        sections = [
-            {"heading": s.heading, "level": s.level, "text": s.text, "page": s.page}
-            for s in session.execute(query).scalars()
-        ]
-        record = {name: getattr(row, name) for name in (*_COPIED, "url", "lang_original", "body")}
+        sections = [dict(section) for section in connection.execute(query).mappings()]
+        record = {name: row[name] for name in (*_COPIED, "url", "lang_original", "body")}
         record["sections"] = sections
-        record["flags"] = json.loads(row.flags or "[]")
-        session.add(
-            RevisionRow(
-                article_id=row.id,
-                content_hash=row.content_hash,
-                title=row.title,
-                published_at=row.published_at,
-                body=row.body,
-                record=json.dumps(record, ensure_ascii=False),
-                capture_id=row.capture_id,
-                superseded_at=at,
-                reason=reason,
-            )
+        record["flags"] = json.loads(row["flags"] or "[]")
+        connection.execute(
+            insert(_REVISION),
+            {
+                "article_id": row["id"],
+                "content_hash": row["content_hash"],
+                "title": row["title"],
+                "published_at": row["published_at"],
+                "body": row["body"],
+                "record": json.dumps(record, ensure_ascii=False),
+                "capture_id": row["capture_id"],
+                "superseded_at": at,
+                "reason": reason,
+            },
         )
 
     def save_page(
@@ -340,34 +389,28 @@ class Archive:
         attempts: int | None,
         frontier_url: str | None,
     ) -> str:
-        with self._errors(), self._write() as session:
-            capture = self._capture(session, page, decoded)
+        with self._errors(), self._write() as connection:
+            capture = self._capture(connection, page, decoded)
             if article is not None:
-                outcome = self._upsert(session, article, page.fetched_at, capture)
-            session.add(
-                FetchRow(
-                    url=redact(page.url),
-                    fetched_at=page.fetched_at,
-                    outcome=outcome,
-                    http_status=page.status,
-                    elapsed_ms=page.elapsed_ms,
-                    capture_id=capture,
-                    run_id=run_id,
-                    attempts=attempts,
-                )
-            )
+                outcome = self._upsert(connection, article, page.fetched_at, capture)
+            connection.execute(
+                insert(_FETCH),
+                {"url": redact(page.url), "fetched_at": page.fetched_at, "outcome": outcome,
+                 "http_status": page.status, "elapsed_ms": page.elapsed_ms,
+                 "capture_id": capture, "run_id": run_id, "attempts": attempts},
+            )  # fmt: skip
             if frontier_url is not None:
                 # The page's rows and its frontier mark commit together, or not at all.
                 state = (
                     "done" if article is not None else ("part" if outcome == "part" else "listing")
                 )
-                self._finish(session, frontier_url, state=state)
+                self._finish(connection, frontier_url, state=state)
         return outcome
 
-    def _finish(self, session: Session, url: str, **mark: Any) -> None:
+    def _finish(self, connection: Connection, url: str, **mark: Any) -> None:
         """Mark a frontier URL, fenced by this process's lease on it if it holds one."""
         token = self._leases.get(url)
-        if not frontier.finish(session.connection(), url, token=token, **mark):
+        if not frontier.finish(connection, url, token=token, **mark):
             self._leases.pop(url, None)
             raise LeaseLost(
                 f"the lease on {redact(url)} ran out and another worker took it over",
@@ -390,23 +433,17 @@ class Archive:
         frontier_url: str | None = None,
     ) -> None:
         """Record a failed fetch or extraction of one URL (and fail it in the frontier)."""
-        with self._errors(), self._write() as session:
-            session.add(
-                FetchRow(
-                    url=redact(url),
-                    fetched_at=at or datetime.now(UTC),
-                    outcome="failed",
-                    http_status=http_status,
-                    error_kind=kind,
-                    error_message=redact(message)[:_MAX_ERROR_MESSAGE],
-                    run_id=run_id,
-                    attempts=attempts,
-                    elapsed_ms=elapsed_ms,
-                )
-            )
+        with self._errors(), self._write() as connection:
+            connection.execute(
+                insert(_FETCH),
+                {"url": redact(url), "fetched_at": at or datetime.now(UTC), "outcome": "failed",
+                 "http_status": http_status, "error_kind": kind,
+                 "error_message": redact(message)[:_MAX_ERROR_MESSAGE], "run_id": run_id,
+                 "attempts": attempts, "elapsed_ms": elapsed_ms},
+            )  # fmt: skip
             if frontier_url is not None:
                 self._finish(
-                    session, frontier_url, state="failed", kind=kind,
+                    connection, frontier_url, state="failed", kind=kind,
                     message=redact(message)[:_MAX_ERROR_MESSAGE],
                 )  # fmt: skip
 
@@ -438,6 +475,8 @@ class Archive:
     def validators_for(self, url: str) -> dict[str, str]:
         """Conditional-request headers for re-checking a stored article: its capture's ETag and
         Last-Modified, as `If-None-Match` and `If-Modified-Since`; empty if there are none."""
+        if not self._may_hold(url):
+            return {}
         rows = self.query(
             "SELECT c.headers FROM article a JOIN capture c ON c.id = a.capture_id"
             " WHERE a.url = :u",
@@ -453,6 +492,24 @@ class Archive:
             found["If-Modified-Since"] = headers["last-modified"]
         return found
 
+    def _may_hold(self, url: str) -> bool:
+        """False when no article can be stored under `url`: the archive (SQLite, which one
+        crawl writes at a time) held none when first asked, and this `Archive` has not stored
+        one there since. Spares a first crawl a query per URL."""
+        if not self._fresh_asked:
+            self._fresh_asked = True
+            if self.engine.dialect.name == "sqlite" and not self.query(
+                "SELECT 1 FROM article LIMIT 1"
+            ):
+                self._fresh_urls = set()
+        fresh = self._fresh_urls
+        if fresh is None or url in fresh:
+            return True
+        if len(fresh) > _FRESH_URLS:
+            self._fresh_urls = None  # a long crawl: the set would outgrow what it saves
+            return True
+        return False
+
     def save_not_modified(
         self,
         page: Page,
@@ -463,20 +520,19 @@ class Archive:
     ) -> str:
         """Record a 304 answer to a re-check: the article is unchanged and nothing is stored
         but the fetch row, in one transaction with the frontier mark. Returns `unchanged`."""
-        with self._errors(), self._write() as session:
-            session.execute(
+        with self._errors(), self._write() as connection:
+            connection.execute(
                 text("UPDATE article SET last_fetched_at = :at, gone_at = NULL WHERE url = :u"),
                 {"at": page.fetched_at, "u": page.url},
             )
-            session.add(
-                FetchRow(
-                    url=redact(page.url), fetched_at=page.fetched_at, outcome="unchanged",
-                    http_status=page.status, elapsed_ms=page.elapsed_ms, run_id=run_id,
-                    attempts=attempts,
-                )
+            connection.execute(
+                insert(_FETCH),
+                {"url": redact(page.url), "fetched_at": page.fetched_at, "outcome": "unchanged",
+                 "http_status": page.status, "elapsed_ms": page.elapsed_ms, "run_id": run_id,
+                 "attempts": attempts},
             )  # fmt: skip
             if frontier_url is not None:
-                self._finish(session, frontier_url, state="done")
+                self._finish(connection, frontier_url, state="done")
         return "unchanged"
 
     def frontier_begin(
@@ -577,42 +633,44 @@ class Archive:
 
     def begin_run(self, start_urls: list[str]) -> int:
         """Record the start of a crawl; returns its run id."""
-        with self._errors(), self._write() as session:
-            run = RunRow(
-                started_at=datetime.now(UTC),
-                start_urls=json.dumps([redact(u) for u in start_urls], ensure_ascii=False),
+        with self._errors(), self._write() as connection:
+            result = connection.execute(
+                insert(_RUN),
+                {
+                    "started_at": datetime.now(UTC),
+                    "start_urls": json.dumps([redact(u) for u in start_urls], ensure_ascii=False),
+                },
             )
-            session.add(run)
-            session.flush()
-            assert run.id is not None
-            return run.id
+            return _new_id(result)
 
     def finish_run(
         self, run_id: int, counts: dict[str, int], *, status: str, error: str | None = None
     ) -> None:
         """Record the end of a crawl: `finished`, or `failed` with the error."""
-        with self._errors(), self._write() as session:
-            run = session.get(RunRow, run_id)
-            if run is None:
-                return
-            run.finished_at = datetime.now(UTC)
-            run.status = status
-            run.error = redact(error)[:_MAX_ERROR_MESSAGE] if error else None
-            for name in ("fetched", "new", "updated", "unchanged", "not_article", "failed"):
-                setattr(run, name, counts.get(name, 0))
+        values: dict[str, Any] = {
+            "finished_at": datetime.now(UTC),
+            "status": status,
+            "error": redact(error)[:_MAX_ERROR_MESSAGE] if error else None,
+        }
+        for name in ("fetched", "new", "updated", "unchanged", "not_article", "failed"):
+            values[name] = counts.get(name, 0)
+        with self._errors(), self._write() as connection:
+            connection.execute(update(_RUN).where(_RUN.c.id == run_id).values(**values))
 
     def mark_gone(self, url: str, at: datetime) -> bool:
         """Record that the site no longer serves an archived article (404/410); keeps the article.
 
         Returns False when no article is stored under `url`.
         """
-        with self._errors(), self._write() as session:
-            query = select(ArticleRow).where(ArticleRow.url == url)  # type: ignore[arg-type]
-            row = session.execute(query).scalars().first()
+        with self._errors(), self._write() as connection:
+            query = select(_ARTICLE.c.id, _ARTICLE.c.gone_at).where(_ARTICLE.c.url == url)
+            row = connection.execute(query).first()
             if row is None:
                 return False
             if row.gone_at is None:
-                row.gone_at = at
+                connection.execute(
+                    update(_ARTICLE).where(_ARTICLE.c.id == row.id).values(gone_at=at)
+                )
             return True
 
     def history(self, url: str) -> list[dict[str, Any]]:
@@ -622,14 +680,13 @@ class Archive:
         stored), `until` (when the next version replaced it; None for the current one) and
         `reason` (what replaced it: refetch or reparse).
         """
-        with self._errors(), Session(self.engine) as session:
-            query = select(ArticleRow).where(ArticleRow.url == url)  # type: ignore[arg-type]
-            row = session.execute(query).scalars().first()
+        with self._errors(), self.engine.connect() as connection:
+            row = connection.execute(_ARTICLE_BY_URL, {"url": url}).first()
             if row is None:
                 return []
-            revisions = session.execute(
-                select(RevisionRow).where(RevisionRow.article_id == row.id).order_by(RevisionRow.id)  # type: ignore[arg-type]
-            ).scalars()
+            revisions = connection.execute(
+                select(_REVISION).where(_REVISION.c.article_id == row.id).order_by(_REVISION.c.id)
+            )
             versions: list[dict[str, Any]] = []
             since = row.first_seen_at
             for old in revisions:
@@ -666,8 +723,8 @@ class Archive:
 
     def capture_page(self, capture_id: int) -> Page:
         """A stored capture as the `Page` it was fetched as (raw bytes included)."""
-        with self._errors(), Session(self.engine) as session:
-            row = session.get(CaptureRow, capture_id)
+        with self._errors(), self.engine.connect() as connection:
+            row = connection.execute(select(_CAPTURE).where(_CAPTURE.c.id == capture_id)).first()
         if row is None:
             raise StoreError(f"no capture {capture_id}", url=self._label)
         return Page(
@@ -691,8 +748,8 @@ class Archive:
     def save_reparsed(self, article: Article, capture_id: int, at: datetime) -> str:
         """Store an article rebuilt from its stored capture: `updated` (the previous version is
         kept as a revision) or `unchanged`."""
-        with self._errors(), self._write() as session:
-            return self._upsert(session, article, at, capture_id, reason="reparse")
+        with self._errors(), self._write() as connection:
+            return self._upsert(connection, article, at, capture_id, reason="reparse")
 
     def search(
         self,
@@ -734,8 +791,10 @@ class Archive:
 
     def payload(self, sha256: str) -> bytes:
         """The raw bytes of a stored payload."""
-        with self._errors(), Session(self.engine) as session:
-            row = session.get(PayloadRow, sha256)
+        with self._errors(), self.engine.connect() as connection:
+            row = connection.execute(
+                select(_PAYLOAD.c.data).where(_PAYLOAD.c.sha256 == sha256)
+            ).first()
         if row is None:
             raise StoreError(f"no payload {sha256}", url=self._label)
         return zstandard.ZstdDecompressor().decompress(row.data)
@@ -791,11 +850,18 @@ def _is_full(exc: SQLAlchemyError) -> bool:
     return getattr(orig, "sqlstate", None) == "53100"
 
 
-def _cut_short(row: ArticleRow, article: Article) -> bool:
+def _new_id(result: CursorResult[Any]) -> int:
+    """The id an INSERT of one row gave it."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def _cut_short(stored_flags: str | None, article: Article) -> bool:
     """Whether `article` is a capture that looks cut off (`truncated_suspect`) and the stored
-    `row` is not: a suspect replaces only a suspect."""
+    version (its `flags`) is not: a suspect replaces only a suspect."""
     flagged = "truncated_suspect" in article.flags
-    return flagged and "truncated_suspect" not in json.loads(row.flags or "[]")
+    return flagged and "truncated_suspect" not in json.loads(stored_flags or "[]")
 
 
 def _article_hash(article: Article) -> str:

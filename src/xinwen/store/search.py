@@ -18,7 +18,8 @@ twice the space of the articles themselves, and hits are read from `article`. A 
 FTS5 table forgets a row only when given the text that was indexed, so pure-SQL triggers on
 `article` copy the old title and body of every changed or deleted row into
 `article_fts_pending`, and `sync()` applies that journal: the store calls it after each article
-it writes, and `search()` calls it first. Whoever writes `article` (xinwen, `sqlite3`, a
+it writes (in a crawl's batch of writes, once before the batch commits, in the same
+transaction), and `search()` calls it first. Whoever writes `article` (xinwen, `sqlite3`, a
 script), the index catches up.
 
 On PostgreSQL the same bigram text goes into a `tsvector` per article (`article_search`, GIN),
@@ -370,7 +371,7 @@ def _pg_text(indexed: str) -> str:
     return " ".join(indexed.split(" ", _PG_MAX_TOKENS)[:_PG_MAX_TOKENS])
 
 
-def sync(connection: Connection, only: int | None = None) -> int:
+def sync(connection: Connection, only: int | None = None, *, present: bool = False) -> int:
     """Apply the journal of article changes to the index; returns the entries applied.
 
     `only`: the article just written, on PostgreSQL, where many workers write at once: each
@@ -380,8 +381,9 @@ def sync(connection: Connection, only: int | None = None) -> int:
     For each article, the first entry since the last sync says what the index holds: nothing
     (a new article), or its old title and body, which are forgotten. Then the article as it is
     now, if it still exists, is indexed. Cheap when the journal is empty (one indexed read).
+    `present`: the caller knows the index exists (spares asking the catalog).
     """
-    if not exists(connection):
+    if not present and not exists(connection):
         return 0
     if connection.dialect.name == "postgresql":
         return _pg_sync(connection, only)
