@@ -138,3 +138,36 @@ def test_validators_need_no_query_on_a_first_crawl(db_path: Path):
         assert archive.validators_for(url) == {"If-None-Match": '"v1"'}
         assert archive.validators_for(other) == {}
 
+
+_CLAIM_PLAN = (
+    "EXPLAIN QUERY PLAN SELECT url FROM frontier WHERE state = 'pending' "
+    "ORDER BY depth, discovered_at LIMIT 1"
+)
+
+
+def _indexes(db: Path) -> set[str]:
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'frontier'")
+        return {name for (name,) in rows if name.startswith("ix_")}
+
+
+def test_a_claim_reads_the_next_url_from_the_frontier_index(db_path: Path):
+    with Archive(db_path) as archive:
+        archive.frontier_add([f"http://x.test/{n}" for n in range(50)], depth=2)
+        archive.frontier_add(["http://x.test/top"], depth=1)
+        details = " ".join(row["detail"] for row in archive.query(_CLAIM_PLAN))
+        assert "ix_frontier_claim" in details and "TEMP B-TREE" not in details  # no sort
+        claimed = archive.frontier_claim()
+    assert claimed == ("http://x.test/top", 1)
+    assert _indexes(db_path) == {"ix_frontier_claim", "ix_frontier_host"}
+
+
+def test_version_10_frontier_gets_the_claim_index(db_path: Path):
+    Archive(db_path).close()
+    with sqlite3.connect(db_path) as connection:  # as schema 10 made it
+        connection.execute("DROP INDEX ix_frontier_claim")
+        connection.execute("CREATE INDEX ix_frontier_state ON frontier (state)")
+        connection.execute("DELETE FROM schema_version WHERE version > 10")
+    with Archive(db_path) as archive:
+        assert archive.migrated == [11]
+    assert _indexes(db_path) == {"ix_frontier_claim", "ix_frontier_host"}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, LargeBinary
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
 # Bumped by every migration (migrations.py); each applied version is a row of `schema_version`.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 class ArticleRow(SQLModel, table=True):
@@ -145,10 +145,13 @@ class FrontierRow(SQLModel, table=True):
     """The crawl frontier: every URL a crawl has found, and how far it got (since schema 8)."""
 
     __tablename__ = "frontier"
+    # Since schema 11: a claim takes the first pending URL of this index (shallowest, then
+    # oldest) instead of sorting every pending URL; it serves lookups by state alone as well.
+    __table_args__ = (Index("ix_frontier_claim", "state", "depth", "discovered_at"),)
 
     url: str = Field(primary_key=True)  # canonical form
     host: str | None = Field(default=None, index=True)  # since schema 10: host[:port] of url
-    state: str = Field(index=True)  # pending, leased, done, listing, part or failed
+    state: str  # pending, leased, done, listing, part or failed
     depth: int = 0  # links followed from a start URL
     attempts: int = 0  # times a crawl took it on
     lost: int = 0  # since schema 10: times its lease expired with its worker gone
