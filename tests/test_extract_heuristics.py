@@ -205,3 +205,56 @@ def test_a_listing_is_still_not_an_article():
         "不得转载、摘编或以其它方式使用本网作品。联系电话：010-12345678。</p></div></body></html>"
     )
     assert not parse_extract(html, "http://news.example.cn/list/").is_article
+
+
+# --- body: siblings of the text's container ------------------------------------------------------
+
+TEXT = "培养德智体美全面发展，在本门学科上掌握坚实宽广的基础理论和系统深入的专门知识。"
+
+
+def _sections_page(after: str, before: str = "") -> bytes:
+    return (
+        "<html><head><title>招生简章_艺术研究院</title></head><body><h1>招生简章</h1>"
+        f"<div class=main>{before}<table><tr><td>{TEXT * 6}<br>附：招生专业及考试科目</td></tr>"
+        f"</table>{after}</div><div class=side><p>站内导航</p></div></body></html>"
+    ).encode()
+
+
+def test_a_table_that_the_text_continues_into_joins_the_body():
+    rows = "".join(
+        f"<tr><td>0{i}艺术学原理</td><td>导师{i}</td><td>1、英语或俄语；2、艺术概论；3、中国艺术史</td></tr>"
+        for i in range(1, 8)
+    )
+    article = extract(_sections_page(f"<table>{rows}</table>"), url="http://x.cn/a.html")
+    assert "07艺术学原理" in article.body
+    assert article.body.startswith(TEXT)
+
+
+def test_sections_under_their_own_headings_join_the_body():
+    poem = (
+        "我有所念人，隔在远远乡。我有所感事，结在深深肠。乡远去不得，无日不瞻望。"
+        "肠深解不得，无夕不思量。况此残灯夜，独宿在空堂。"
+    )
+    html = (
+        "<html><head><title>夜雨_古诗词网</title></head><body><div class=prose><h1>夜雨</h1>"
+        f"<div class=s2><p>原文：</p><div>{poem}</div></div>"
+        f"<div class=sx><h3>译文及注释</h3><a href=/more>更多</a><div>{TEXT * 8}</div></div>"
+        f"<div class=sx><h3>赏析</h3><a href=/more2>更多</a><div><p>{TEXT * 5}</p></div></div>"
+        "</div><div class=right><p>作者简介在这里。</p></div></body></html>"
+    )
+    body = extract(html.encode(), url="http://x.cn/a.html").body
+    assert body.startswith("原文") and poem in body and "赏析" in body
+
+
+def test_notices_recommendations_and_bylines_beside_the_text_stay_out():
+    notice = (
+        f"<div><p>反侵权公告：</p><p>{TEXT * 3}未经书面许可，擅自转载的，本社将追究责任。</p></div>"
+    )
+    related = "".join(
+        f"<li><a href=/n/{i}.html>推荐文章{i}</a><span>{TEXT * 2}</span></li>" for i in range(4)
+    )
+    recommend = f"<div class=row-recommend><ul>{related}</ul></div>"
+    byline = "<div><p>【新春走基层】</p><p>光明日报记者 王建宏 张文攀</p></div>"
+    body = extract(_sections_page(notice + recommend, byline), url="http://x.cn/a.html").body
+    assert body.startswith(TEXT)
+    assert "反侵权" not in body and "推荐文章" not in body and "记者" not in body

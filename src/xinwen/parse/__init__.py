@@ -181,7 +181,8 @@ def extract(
         result.title, method = generic.find_title(tree, meta, ld, trace=trace)
         result.extracted_by["title"] = f"generic:{method}"
     title_run = _title_index(measured, result.title, url)
-    best = generic.score(measured, title_run, trace) if body_root is None else None
+    values: dict[int, float] = {}
+    best = generic.score(measured, title_run, trace, values) if body_root is None else None
     if result.extracted_by["title"] in ("generic:title", "generic:none") and generic.weak_title(
         result.title
     ):
@@ -195,7 +196,8 @@ def extract(
         moved = _title_index(measured, result.title, url)
         if moved != title_run and body_root is None:
             # The body was placed against the wrong headline (or none): place it again.
-            best = generic.score(measured, moved, trace)
+            values.clear()
+            best = generic.score(measured, moved, trace, values)
         title_run = moved
     window = _info_window(texts, title_run or 0)
 
@@ -239,7 +241,11 @@ def extract(
         result.is_article = bool(result.blocks)
     elif best is not None:
         chosen, text = measured.nodes[best], measured.text[best]
-        result.blocks = generic.blocks_of(chosen, measured, result.title)
+        result.blocks = [
+            block
+            for part in generic.body_parts(measured, best, values)
+            for block in generic.blocks_of(measured.nodes[part], measured, result.title)
+        ]
         result.extracted_by["body"] = "generic:density"
         result.is_article = (
             text >= _MIN_BODY

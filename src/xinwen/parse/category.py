@@ -277,7 +277,12 @@ def beside_headline(
         if measured.nodes[block].tag in ("li", "dd", "dt"):  # an item of a list: a menu
             continue
         named = _named_channel(measured, owner, block)
-        holder = measured.nodes[named if named >= 0 else block]
+        holding = named if named >= 0 else block
+        # A label, its marks and a few spaces: longer text (the headline's own block) is not
+        # read out of the tree at all.
+        if measured.text[holding] > 2 * _MAX_LABEL:
+            continue
+        holder = measured.nodes[holding]
         shown = " ".join(holder.text(separator=" ").split())
         label = _LABEL_MARKS.sub("", shown)
         if not 2 <= len(label) <= _MAX_LABEL or _NO_WORD.match(label) or _NOT_LABEL.search(label):
