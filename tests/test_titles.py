@@ -77,3 +77,19 @@ def test_a_bold_line_above_the_byline_beats_the_navigation():
 def test_navigation_links_are_not_taken_for_the_headline():
     article = extract(_page("", "网站"), url="http://www.example.org/a.html")
     assert article.title == "网站"
+
+
+def test_a_title_the_page_does_not_show_gives_way_to_a_strong_headline():
+    # The same greeting in every page's <title>; the headline is set off above the byline.
+    top = "<p><b><font size=3>孙丰：巴黎举行座谈会</font></b></p>"
+    top += "<p>作者：孙丰 发布日期：2004-09-17</p>"
+    article = extract(
+        _page(top, "谢谢您访问〖关注中国中心〗"), url="http://www.example.org/d.asp?id=7"
+    )
+    assert article.title == "孙丰：巴黎举行座谈会"
+
+
+def test_a_title_the_page_shows_is_kept():
+    top = "<p><b>孙丰：巴黎举行座谈会</b></p><p>作者：孙丰 发布日期：2004-09-17</p>"
+    page = _page("<div class=logo>谢谢您访问关注中国中心</div>" + top, "谢谢您访问关注中国中心")
+    assert extract(page, url="http://www.example.org/d.asp?id=7").title == "谢谢您访问关注中国中心"

@@ -183,15 +183,20 @@ def extract(
     title_run = _title_index(measured, result.title, url)
     values: dict[int, float] = {}
     best = generic.score(measured, title_run, trace, values) if body_root is None else None
-    if result.extracted_by["title"] in ("generic:title", "generic:none") and generic.weak_title(
-        result.title
-    ):
-        # Only a site name so far: the headline-like line just before the body may do better.
+    from_title = result.extracted_by["title"] in ("generic:title", "generic:none")
+    if from_title and (generic.weak_title(result.title) or title_run is None):
+        # Only a site name so far (or a <title> that the page does not show): the headline-like
+        # line just before the body may do better.
         near = headline.candidates(measured, best, url)
         if trace is not None:
             for weight, line in near:
                 trace.add("title", line, "near-body", round(weight, 1), "headline-like line")
-        result.title, method = generic.find_title(tree, meta, ld, [t for _, t in near], trace)
+        if generic.weak_title(result.title):
+            result.title, method = generic.find_title(tree, meta, ld, [t for _, t in near], trace)
+        elif near and near[0][0] >= headline.STRONG:
+            result.title, method = near[0][1], "near-body"
+        else:
+            method = result.extracted_by["title"].split(":", 1)[1]
         result.extracted_by["title"] = f"generic:{method}"
         moved = _title_index(measured, result.title, url)
         if moved != title_run and body_root is None:

@@ -58,6 +58,10 @@ _LINKS_BETWEEN = -0.5
 _INSIDE_BODY = -1.0
 _PER_RUN = 0.1
 _MIN_SCORE = 0.8
+# A candidate this strong (emphasized and above a byline, or labelled) replaces a `<title>`
+# that the page does not show anywhere (`谢谢您访问〖关注中国中心〗` on every page of a site):
+# 2 corpus pages gain their headline, none loses it (3 to 4.5 give the same figures).
+STRONG = 4.0
 
 
 def candidates(measured: Measured, body: int | None, url: str | None) -> list[tuple[float, str]]:
