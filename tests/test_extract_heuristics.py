@@ -258,3 +258,19 @@ def test_notices_recommendations_and_bylines_beside_the_text_stay_out():
     body = extract(_sections_page(notice + recommend, byline), url="http://x.cn/a.html").body
     assert body.startswith(TEXT)
     assert "反侵权" not in body and "推荐文章" not in body and "记者" not in body
+
+
+def test_a_section_shown_as_text_between_links_makes_a_trail():
+    trail = (
+        "<table><tr><td><a href=/ent/>网易娱乐</a> &gt; 电影版区 &gt; "
+        "<a href=forum.php?code=18>周黎明留言板</a></td></tr></table>"
+    )
+    assert extract(_trail_page(trail), url="http://x.cn/a.html").category == "周黎明留言板"
+
+
+def test_a_list_named_bread_is_a_trail_drawn_by_css():
+    trail = (
+        '<ul class="bread padding-top"><li><a href=/>太原晚报</a></li>'
+        "<li><a href=/ty/index.htm>太原</a></li><li>正文</li></ul>"
+    )
+    assert extract(_trail_page(trail), url="http://x.cn/a.html").category == "太原"

@@ -25,6 +25,12 @@ from .trace import Trace
 # separator-only runs, hyphens put menu items (电邮, 搜狗) on 4 unannotated pages.
 _SEPARATOR = re.compile(r"\s*(?:-{1,2}>|>{1,2}|&gt;|»|›|→|＞|/|\\)\s*|\s+-\s+|^\s*-\s*$")
 _SEPARATOR_ONLY = re.compile(r"^\s*(?:-{1,2}>|>{1,2}|»|›|→|＞|/)\s*$")
+# A run between two links of a trail: a section shown as text, separators on both sides
+# (`<a>网易娱乐</a> &gt; 电影版区 &gt; <a>周黎明留言板</a>`). With `class="bread"` named as
+# a trail: 3 corpus pages get their section (80.8% -> 82.6%), no other category changes.
+_BETWEEN_LINKS = re.compile(
+    r"^(?:-{1,2}>|>{1,2}|»|›|→|＞)\s*[^\s<>]{1,14}\s*(?:-{1,2}>|>{1,2}|»|›|→|＞)$"
+)
 # A run that opens a trail with the home page's name: `首页 - 新闻动态`, `首页>国内`.
 _HOME_FIRST = re.compile(r"^\s*(?:网站)?首[页頁]\s*(?:-{1,2}>|>{1,2}|»|›|→|＞|/|\s-)\s*\S")
 _LEAD_LABEL = re.compile(r"^[^:：]{0,8}[:：]\s*")
@@ -132,6 +138,7 @@ def from_trail(
             _SEPARATOR_ONLY.match(stripped)
             or stripped.startswith(words.leads)
             or _HOME_FIRST.match(stripped)
+            or _BETWEEN_LINKS.match(stripped)
         )
         if is_trail and (not owners or owners[-1] != owner):
             owners.append(owner)
@@ -154,7 +161,7 @@ def from_trail(
 
 
 _NAMED = (
-    '[class*="crumb"], [id*="crumb"], [class*="position"], [id*="position"], '
+    '[class*="crumb"], [id*="crumb"], [class*="bread"], [class*="position"], [id*="position"], '
     '[class*="location"], [id*="location"], [class*="daohang"], [class*="path"], '
     '[class*="weizhi"], [id*="weizhi"], [class*="mbx"], [class*="nav-path"]'
 )
@@ -181,7 +188,7 @@ def from_named(
         names = f"{attrs.get('class') or ''} {attrs.get('id') or ''}".lower()
         if _SEPARATOR.search(text):
             crumbs = _crumbs(node, text, words, title, url)
-        elif "crumb" in names:
+        elif "crumb" in names or "bread" in names:
             # Separators drawn by CSS or images: the links are the crumbs.
             links = "\n".join(a.text() for a in node.css("a"))
             crumbs = _crumbs(node, links, words, title, url)
