@@ -599,3 +599,38 @@ def test_a_post_line_inside_the_text_container_dates_the_post():
     )
     article = extract(html.encode(), url="http://bbs.example.cn/post.asp?id=1")
     assert article.published_at == "2005-08-12T16:12:21+08:00"
+
+
+def test_a_byline_made_a_link_dates_the_article():
+    from xinwen import extract
+
+    prose = (
+        "<p>" + "心理咨询师提醒，焦虑情绪需要及时疏导，家长要多陪伴孩子，耐心倾听。" * 4 + "</p>"
+    )
+    html = (
+        "<html><head><title>如何疏导焦虑_资讯</title></head><body><h1>如何疏导焦虑</h1>"
+        "<div><a href=https://share.example.cn/home?cid=916093><p>心理咨询师熊玲</p>"
+        "<p>2018/03/05 09:53</p></a></div>"
+        f"<div class=text>{prose}</div><ul class=related>"
+        + "".join(
+            f"<li><a href=/n/{i}.html>相关文章{i} 2019/01/0{i} 10:00</a></li>" for i in range(1, 6)
+        )
+        + "</ul></body></html>"
+    )
+    assert extract(html.encode()).published_at == "2018-03-05T09:53:00+08:00"
+
+
+def test_the_issue_of_a_periodical_dates_a_reprinted_article():
+    from xinwen import extract
+
+    prose = (
+        "<p>"
+        + "犬儒主义在当代中国的蔓延，是一个值得认真对待的精神现象，需要细致分析。" * 4
+        + "</p>"
+    )
+    html = (
+        "<html><head><title>犬儒病</title></head><body><h1>犬儒病（上）</h1>"
+        f"<div class=text>{prose}<p>《北京之春》1998年3月号</p></div></body></html>"
+    )
+    article = extract(html.encode())
+    assert (article.published_at, article.published_precision) == ("1998-03", "month")
