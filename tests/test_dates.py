@@ -623,11 +623,8 @@ def test_a_byline_made_a_link_dates_the_article():
 def test_the_issue_of_a_periodical_dates_a_reprinted_article():
     from xinwen import extract
 
-    prose = (
-        "<p>"
-        + "犬儒主义在当代中国的蔓延，是一个值得认真对待的精神现象，需要细致分析。" * 4
-        + "</p>"
-    )
+    # The citation closes a long text: far from the headline, it has only its form for it.
+    prose = "<p>犬儒主义在当代中国的蔓延，是一个值得认真对待的精神现象，需要细致分析。</p>" * 40
     html = (
         "<html><head><title>犬儒病</title></head><body><h1>犬儒病（上）</h1>"
         f"<div class=text>{prose}<p>《北京之春》1998年3月号</p></div></body></html>"
