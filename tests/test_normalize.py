@@ -6,10 +6,12 @@ import re
 import tomllib
 from importlib import resources
 
+import opencc
 import pytest
 
 from xinwen.models import Block, Decoded, Extracted, Section
 from xinwen.normalize import (
+    _s2t_characters,
     body_text,
     clean_whitespace,
     detect_script,
@@ -386,3 +388,12 @@ def test_icon_glyphs_and_spaces_at_the_ends_of_a_field_go_inside_ones_stay():
     assert article.category is None
     assert article.author == "王\ue123五"
     assert article.source == "新华社"
+
+
+def test_the_character_table_alone_converts_every_character_as_s2t_does():
+    # Script detection loads s2t's character table only (1 MB, not the 26 MB of its phrases):
+    # the same answer for every character it classifies.
+    joined = "\n".join(chr(code) for code in range(0x3400, 0xA000))
+    characters = _s2t_characters()
+    assert characters.config != opencc.OpenCC("s2t").config  # the small table, here
+    assert characters.convert(joined) == opencc.OpenCC("s2t").convert(joined)

@@ -7,19 +7,21 @@ OpenCC's t2s runs only on text detected as traditional: on simplified text it co
 
 from __future__ import annotations
 
+import json
 import re
+import tempfile
 import tomllib
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import opencc
 
 from .models import Article, Block, Decoded, Extracted, Section
 
 _T2S = opencc.OpenCC("t2s")
-_S2T = opencc.OpenCC("s2t")
 
 # A pinyin gloss: `導(dǎo)`, `現(xiàn)`, `（yín háng）`, `(péng you)`. Each syllable must have
 # pinyin's shape (an optional initial, vowels, an optional -n/-ng/-r) and at least one syllable
@@ -69,17 +71,40 @@ def _script_res() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """
     chars = [chr(code) for code in range(0x3400, 0xA000)]
     joined = "\n".join(chars)
+    s2t = _s2t_characters()
     to_simplified = _T2S.convert(joined).split("\n")
-    to_traditional = _S2T.convert(joined).split("\n")
+    to_traditional = s2t.convert(joined).split("\n")
     if len(to_simplified) != len(chars) or len(to_traditional) != len(chars):
         # Never seen; one call per character rather than a misaligned table.
         to_simplified = [_T2S.convert(c) for c in chars]
-        to_traditional = [_S2T.convert(c) for c in chars]
+        to_traditional = [s2t.convert(c) for c in chars]
     traditional = [c for c, s in zip(chars, to_simplified, strict=True) if s != c]
     simplified = [
         c for c, s, t in zip(chars, to_simplified, to_traditional, strict=True) if t != c and s == c
     ]
     return re.compile(_char_class(traditional)), re.compile(_char_class(simplified))
+
+
+def _s2t_characters() -> opencc.OpenCC:
+    """OpenCC's s2t with its character table alone: all `_script_res` asks of s2t.
+
+    s2t's phrase tables convert no lone character (on OpenCC 1.4.2 both give the same answer
+    for every character of U+3400-U+9FFF; tests/test_normalize.py checks it), and they took
+    26 MB of memory in every process that normalizes; the character table takes 1 MB. OpenCC
+    reads a configuration only from a file: one naming the table by its full path is written
+    to a temporary directory. Where OpenCC keeps its tables elsewhere, the whole s2t.
+    """
+    table = Path(opencc.__file__).parent / "clib" / "share" / "opencc" / "STCharacters.ocd2"
+    if not table.is_file():
+        return opencc.OpenCC("s2t")
+    config = {
+        "name": "s2t, characters only",
+        "conversion_chain": [{"dict": {"type": "ocd2", "file": str(table)}}],
+    }
+    with tempfile.TemporaryDirectory(prefix="xinwen-opencc-") as directory:
+        path = Path(directory) / "s2t_characters.json"
+        path.write_text(json.dumps(config), encoding="utf-8")
+        return opencc.OpenCC(str(path))
 
 
 def _char_class(chars: list[str]) -> str:
