@@ -20,14 +20,16 @@ SHORT_BODY = 200
 # Signatures of text decoded with the wrong codec: GBK's replacement bytes read as GBK
 # (锟斤拷), UTF-8 read as Latin-1 (Ã, Â, æ followed by Latin-1 punctuation), and U+FFFD itself.
 _MOJIBAKE = re.compile(r"锟斤拷|烫烫烫|屯屯屯|[ÃÂ][\x80-\xbf]|æ[\x80-\xbf–—˜]|\ufffd")
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Han characters are counted as what is left once everything else is removed: one pass in C,
+# where `findall` built a list of one-character strings (175 -> 68 us a corpus article).
+_NOT_HAN = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff]+")
 _SPACE = re.compile(r"\s+")
 
 
 def assess(article: Article, decoded: Decoded) -> Article:
     """The article with its quality measures and flags."""
     text = _SPACE.sub("", article.body)
-    han = len(_HAN.findall(text))
+    han = len(_NOT_HAN.sub("", article.body))  # no Han character is a space
     flags: list[str] = []
     if decoded.errors or _MOJIBAKE.search(article.body) or _MOJIBAKE.search(article.title or ""):
         flags.append("mojibake_suspect")
