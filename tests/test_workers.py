@@ -116,6 +116,23 @@ def test_pool_results_match_in_process_parsing():
     asyncio.run(run())
 
 
+def test_large_pages_go_both_ways_and_the_text_can_stay_behind():
+    # Messages many times a socket's buffer, sent and read a piece at a time by the event loop.
+    page = _article(1).replace(b"</body>", b"<p>" + "长文".encode() * 1_500_000 + b"</p></body>")
+    url = "https://news.example.com/a/1.html"
+
+    async def run() -> None:
+        async with ParsePool(size=1) as pool:
+            _, decoded, extracted = await pool.parse(page, url, "text/html; charset=utf-8")
+            _, bare, again = await pool.parse(page, url, "text/html; charset=utf-8", text=False)
+        _, local_decoded, local = parse_page(page, url, [], "text/html; charset=utf-8")
+        assert decoded == local_decoded and len(decoded.text) > 3_000_000
+        assert bare.text == "" and bare.encoding == decoded.encoding and bare.errors == 0
+        assert extracted.blocks == again.blocks == local.blocks
+
+    asyncio.run(run())
+
+
 def test_a_dead_worker_is_replaced(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PYTHONPATH", str(TESTS))
     url = "https://news.example.com/a/1.html"
@@ -132,6 +149,34 @@ def test_a_dead_worker_is_replaced(monkeypatch: pytest.MonkeyPatch):
             with pytest.raises(NoContent) as caught:  # errors come back as their own class
                 await pool.parse(_article(5, "RAISE-NO-CONTENT"), url, None)
             assert caught.value.url == url and str(caught.value) == f"no article body ({url})"
+
+    asyncio.run(run())
+
+
+def test_pages_queued_behind_a_fatal_page_go_to_a_fresh_worker(monkeypatch: pytest.MonkeyPatch):
+    # A worker is sent its next page while it parses one: when that one kills or hangs it, the
+    # page queued behind is parsed by a new worker, with a full timeout of its own.
+    monkeypatch.setenv("PYTHONPATH", str(TESTS))
+
+    async def parse(pool: ParsePool, n: int, marker: str = "") -> str:
+        _, _, extracted = await pool.parse(_article(n, marker), f"https://x.test/a/{n}.html", None)
+        return extracted.title or ""
+
+    async def run() -> None:
+        async with ParsePool(size=1, target=FAULTS, timeout=3.0) as pool:
+            results = await asyncio.gather(
+                parse(pool, 1),
+                parse(pool, 2, "KILL-THE-PARSER"),
+                parse(pool, 3),
+                parse(pool, 4, "HANG-THE-PARSER"),
+                parse(pool, 5),
+                return_exceptions=True,
+            )
+        kinds = [r[-2:] if isinstance(r, str) else type(r).__name__ for r in results]
+        assert kinds == ["1号", "ParseCrash", "3号", "ParseTimeout", "5号"]
+        assert [r.url for r in results if isinstance(r, Exception)] == [
+            "https://x.test/a/2.html", "https://x.test/a/4.html",
+        ]  # fmt: skip
 
     asyncio.run(run())
 

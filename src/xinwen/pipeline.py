@@ -637,7 +637,7 @@ class _Crawl:
             # its parser fails alone (ParseCrash, ParseTimeout).
             rule, decoded, extracted = await self.pool.parse(
                 page.content, page.final_url, content_type, fetched_at=page.fetched_at,
-                links=True, hosts=frozenset(self.hosts),
+                links=True, hosts=frozenset(self.hosts), text=quality.unframed(page.headers),
             )  # fmt: skip
         except ExtractError as exc:
             self._failure(page.url, exc, page.status, frontier_url=url)
@@ -675,13 +675,6 @@ class _Crawl:
             if canonical:
                 self.seen.add(canonical)
                 self.archive.frontier_add([canonical], depth=depth, state="done")
-        if article.url != url:
-            # Fetched under another URL (a redirect, or a copy naming its canonical): that
-            # URL is an alias, and the canonical one needs no fetch of its own for it.
-            self.archive.save_alias(url, article.url, page.fetched_at)
-            if canonical:
-                self.seen.add(canonical)
-                self.archive.frontier_add([canonical], depth=depth, state="done")
         for part, part_decoded in parts:
             self._record(part, part_decoded, None, "part", frontier_url=part.url)
         return outcome
@@ -710,7 +703,7 @@ class _Crawl:
             try:
                 _, decoded, extracted = await self.pool.parse(
                     page.content, page.final_url, page.content_type or content_type,
-                    fetched_at=page.fetched_at,
+                    fetched_at=page.fetched_at, text=False,
                 )  # fmt: skip
             except ExtractError as exc:
                 self._failure(page.url, exc, page.status, frontier_url=canonical)
