@@ -3,15 +3,19 @@
 A crawl fetches on one event loop; parsing a page takes milliseconds of CPU, so done inline it
 stops every fetch for that long, uses one core of a machine that has more, and a hostile page
 (a regex that backtracks for minutes, a tree that blows the C stack) stalls or kills the whole
-crawl. `ParsePool` gives each page to a worker process, one page per worker at a time:
+crawl. `ParsePool` gives each page to a worker process, which parses one page at a time and
+is sent the next while it works (`ParsePool.DEPTH` pages in its hands):
 
-- the event loop keeps fetching while the workers parse, and every core does work;
+- the event loop keeps fetching while the workers parse, and every core does work; pages go
+  to and fro over a non-blocking socket, so the loop never waits on a worker;
 - a worker that dies on a page (a crash, the OOM killer) fails that page alone, as `ParseCrash`,
   and one that takes longer than `timeout` is killed and fails it as `ParseTimeout`; both
-  become the URL's failure row, a fresh worker takes the next page, and the crawl goes on;
+  become the URL's failure row, a fresh worker takes the pages queued behind it, and the
+  crawl goes on;
 - the site rules are sent to each worker once, when it starts, not with every page;
-- waiting for a free worker is the crawl's back-pressure: at most `size` pages are being
-  parsed and the fetch tasks waiting for a worker hold one page each, so memory stays flat.
+- waiting for room in a worker's hands is the crawl's back-pressure: at most `size * DEPTH`
+  pages are in the workers' hands and the fetch tasks waiting hold one page each, so memory
+  stays flat.
 
 `parse_page` is the parse step itself (decode, then extract), also called in-process by
 `xinwen.pipeline` where there is no crawl (`extract`, `explain`, `reparse`).
