@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -195,3 +197,14 @@ def test_link_filter_keeps_what_follow_would():
 
 def test_default_size_leaves_a_core_to_the_crawl():
     assert 1 <= default_size() <= 4
+
+
+def test_the_crawl_process_loads_no_parser():
+    # Only the workers parse: the crawl's own process (CLI, pipeline, store, fetch) leaves the
+    # parser and Lexbor out of its memory.
+    code = (
+        "import sys, xinwen.cli, xinwen.pipeline, xinwen.store, xinwen.fetch; "
+        "print(sorted(m for m in ('xinwen.parse', 'selectolax') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

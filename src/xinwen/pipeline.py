@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import discover, errors, feeds, normalize, quality, urls
 from .errors import ArchiveError, ConfigError, ExtractError, FeedError, LeaseLost
 from .fetch import Fetcher, FetchSettings, Transport
 from .lock import run_lock
 from .models import Article, Decoded, Extracted, Page
-from .parse.trace import Trace
 from .robots import RobotsPolicy
 from .rules import SiteRule
 from .siteconfig import Site, site_rules
@@ -30,6 +30,9 @@ from .store.frontier import LEASE
 from .store.search import SearchHit
 from .workers import ParsePool
 from .workers import parse_page as _parse
+
+if TYPE_CHECKING:
+    from .parse.trace import Trace
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 
@@ -97,6 +100,8 @@ def explain(
     content_type: str | None = None,
 ) -> tuple[Article, Trace]:
     """Extract one article and say, per field, which candidates were considered and why."""
+    from .parse.trace import Trace  # the parser is loaded when first needed (see workers.py)
+
     trace = Trace()
     article = _process(data, url, rules, content_type, trace)[2]
     return article, trace

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
-from selectolax.lexbor import LexborHTMLParser
 
 from .errors import RuleError
 
@@ -37,6 +36,9 @@ class _Strict(BaseModel):
 
 
 def _check_css(css: str) -> str:
+    # Loaded here, not with the module: a crawl's own process never parses a page.
+    from selectolax.lexbor import LexborHTMLParser
+
     try:
         LexborHTMLParser("<p></p>").css(css)
     except Exception as exc:  # selectolax raises a bare ValueError/SelectolaxError

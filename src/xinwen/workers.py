@@ -38,13 +38,15 @@ from datetime import datetime
 from functools import lru_cache
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import encoding, errors, parse, urls
+from . import encoding, errors, urls
 from .errors import ExtractError, ParseCrash, ParseTimeout
 from .models import Decoded, Extracted
-from .parse.trace import Trace
 from .rules import SiteRule, rule_for
+
+if TYPE_CHECKING:
+    from .parse.trace import Trace
 
 Parsed = tuple[SiteRule | None, Decoded, Extracted]  # the rule used, the text, the fields
 
@@ -84,6 +86,10 @@ def parse_page(
     links: bool = False,
 ) -> Parsed:
     """Decode a page and extract its fields with the rule for its host (if any)."""
+    # The parser (Lexbor and the extraction tables, 3 MB) is loaded on first use: a crawl's
+    # own process never parses, only its workers do.
+    from . import parse
+
     rule = rule_for(urls.host_of(url), rules) if url else None
     decoded = _decode(data, content_type)
     try:
