@@ -17,47 +17,50 @@ is sent the next while it works (`ParsePool.DEPTH` pages in its hands):
   pages are in the workers' hands and the fetch tasks waiting hold one page each, so memory
   stays flat.
 
-`parse_page` is the parse step itself (decode, then extract), also called in-process by
-`xinwen.pipeline` where there is no crawl (`extract`, `explain`, `reparse`).
+The worker's side, `parse_page` (decode, then extract; also called in-process by
+`xinwen.pipeline` where there is no crawl: `extract`, `explain`, `reparse`) and its loop, is in
+`workerproc.py`: a worker process imports that module and not this one (asyncio and all).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import os
 import socket
 import struct
 import subprocess
 import sys
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
-from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import encoding, errors, urls
+from . import errors
 from .errors import ExtractError, ParseCrash, ParseTimeout
-from .models import Decoded, Extracted
-from .rules import SiteRule, rule_for
+from .rules import SiteRule
+from .workerproc import Parsed, on_hosts, parse_page, serve_fd
 
-if TYPE_CHECKING:
-    from .parse.trace import Trace
-
-Parsed = tuple[SiteRule | None, Decoded, Extracted]  # the rule used, the text, the fields
+__all__ = [
+    "PARSE_TIMEOUT",
+    "ParsePool",
+    "Parsed",
+    "default_size",
+    "on_hosts",
+    "parse_page",
+    "serve_fd",
+]
 
 # Seconds one page may take in a worker before the worker is killed. The slowest page of the
 # shared corpus (242 real pages) parses in about 0.2 s on one core of the 2-core bench machine;
 # 30 s leaves room for a loaded machine and still frees a stuck worker within a crawl.
 PARSE_TIMEOUT = 30.0
 # Workers per crawl: one per core but one, the crawl's own process (fetching, storing) needing
-# a core of its own; at least 1, at most 4. On the 2-core bench machine the crawl's process is
-# the slower side (bench/crawl.py: about 20 ms of CPU per page against 15 ms for parsing), so a
-# second worker would add memory and no speed.
+# a core of its own; at least 1, at most 4. On the 2-core bench machine the two sides cost
+# about the same (bench/crawl.py: 7 ms of CPU per page in the crawl's process, 8.5 ms in its
+# worker), so a second worker would only contend for the same two cores, and add 45 MB.
 MAX_WORKERS = 4
 
 
@@ -68,86 +71,6 @@ def default_size() -> int:
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
     return max(1, min(MAX_WORKERS, cores - 1))
-
-
-def _decode(data: bytes | str, content_type: str | None) -> Decoded:
-    if isinstance(data, str):
-        return Decoded(data, "utf-8", "str", 0)
-    return encoding.decode(data, content_type)
-
-
-def parse_page(
-    data: bytes | str,
-    url: str | None,
-    rules: Sequence[SiteRule],
-    content_type: str | None,
-    trace: Trace | None = None,
-    fetched_at: datetime | None = None,
-    links: bool = False,
-) -> Parsed:
-    """Decode a page and extract its fields with the rule for its host (if any)."""
-    # The parser (Lexbor and the extraction tables, 3 MB) is loaded on first use: a crawl's
-    # own process never parses, only its workers do.
-    from . import parse
-
-    rule = rule_for(urls.host_of(url), rules) if url else None
-    decoded = _decode(data, content_type)
-    try:
-        extracted = parse.extract(decoded.text, url, rule, trace, fetched_at, links=links)
-    except (ValueError, RecursionError, MemoryError) as exc:
-        raise ExtractError(f"cannot parse the page: {exc}", url=url) from exc
-    return rule, decoded, extracted
-
-
-@lru_cache(maxsize=4096)
-def _host_of_origin(origin: str) -> str:
-    return urls.host_of(urls.canonical_url(origin + "/"))
-
-
-def on_hosts(links: list[str], hosts: frozenset[str]) -> list[str]:
-    """The links whose canonical host is in `hosts` (what `discover.follow` would keep).
-
-    A page links mostly to a few other sites; the host of each scheme://netloc is worked out
-    once, instead of canonicalizing every link of every page only to drop it.
-    """
-    kept = []
-    for link in links:
-        scheme, sep, rest = link.partition("://")
-        end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
-        origin = scheme + sep + rest[:end]
-        if _host_of_origin(origin) in hosts:
-            kept.append(link)
-    return kept
-
-
-# --- the worker process --------------------------------------------------------------------------
-
-
-def _serve(conn: Connection, rules: Sequence[SiteRule], target: Callable[..., Parsed]) -> None:
-    """A worker's loop: one page in, one result out, until told to stop (None)."""
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return  # the crawl has gone
-        if job is None:
-            return
-        data, url, content_type, fetched_at, links, hosts, text = job
-        try:
-            rule, decoded, extracted = target(
-                data, url, rules, content_type, fetched_at=fetched_at, links=links
-            )
-            if hosts is not None:
-                extracted.links = on_hosts(extracted.links, hosts)
-            if not text:
-                decoded = replace(decoded, text="")
-            index = rules.index(rule) if rule is not None else None
-            reply: tuple[Any, ...] = ("ok", index, decoded, extracted)
-        except ExtractError as exc:
-            reply = ("error", type(exc).__name__, exc.args[0] if exc.args else "", exc.url)
-        except Exception as exc:  # a parser bug: this page fails, the crawl goes on
-            reply = ("error", "ExtractError", f"parser error: {type(exc).__name__}: {exc}", url)
-        conn.send(reply)
 
 
 @dataclass
@@ -200,14 +123,6 @@ async def _receive(sock: socket.socket) -> Any:
     return ForkingPickler.loads(await _read(sock, size))
 
 
-def serve_fd(fd: int) -> None:
-    """A worker process's entry point: serve the pool on the socket `fd` (see `_start`)."""
-    conn = Connection(fd)
-    target, rules = conn.recv()
-    module, name = target.split(":")
-    _serve(conn, rules, getattr(importlib.import_module(module), name))
-
-
 class ParsePool:
     """Worker processes that run `parse_page`, each on one page at a time; see the module doc.
 
@@ -232,7 +147,7 @@ class ParsePool:
         *,
         size: int | None = None,
         timeout: float = PARSE_TIMEOUT,
-        target: str = "xinwen.workers:parse_page",
+        target: str = "xinwen.workerproc:parse_page",
     ) -> None:
         self.rules = list(rules)
         # What the workers call, as "module:function" (tests give one that misbehaves).
@@ -259,7 +174,7 @@ class ParsePool:
             [
                 sys.executable,
                 "-c",
-                f"from xinwen.workers import serve_fd; serve_fd({theirs.fileno()})",
+                f"from xinwen.workerproc import serve_fd; serve_fd({theirs.fileno()})",
             ],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,

@@ -1,0 +1,114 @@
+"""The parse worker process's side of `workers.ParsePool`: decode and extract a page.
+
+Kept apart from the pool (asyncio, subprocesses) so that a worker loads the parser and little
+else. `parse_page` is the parse step itself (decode, then extract), also called in-process by
+`xinwen.pipeline` where there is no crawl (`extract`, `explain`, `reparse`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from functools import lru_cache
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+from . import encoding, urls
+from .errors import ExtractError
+from .models import Decoded, Extracted
+from .rules import SiteRule, rule_for
+
+if TYPE_CHECKING:
+    from .parse.trace import Trace
+
+Parsed = tuple[SiteRule | None, Decoded, Extracted]  # the rule used, the text, the fields
+
+
+def _decode(data: bytes | str, content_type: str | None) -> Decoded:
+    if isinstance(data, str):
+        return Decoded(data, "utf-8", "str", 0)
+    return encoding.decode(data, content_type)
+
+
+def parse_page(
+    data: bytes | str,
+    url: str | None,
+    rules: Sequence[SiteRule],
+    content_type: str | None,
+    trace: Trace | None = None,
+    fetched_at: datetime | None = None,
+    links: bool = False,
+) -> Parsed:
+    """Decode a page and extract its fields with the rule for its host (if any)."""
+    # The parser (Lexbor and the extraction tables, 3 MB) is loaded on first use: a crawl's
+    # own process never parses, only its workers do.
+    from . import parse
+
+    rule = rule_for(urls.host_of(url), rules) if url else None
+    decoded = _decode(data, content_type)
+    try:
+        extracted = parse.extract(decoded.text, url, rule, trace, fetched_at, links=links)
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise ExtractError(f"cannot parse the page: {exc}", url=url) from exc
+    return rule, decoded, extracted
+
+
+@lru_cache(maxsize=4096)
+def _host_of_origin(origin: str) -> str:
+    return urls.host_of(urls.canonical_url(origin + "/"))
+
+
+def on_hosts(links: list[str], hosts: frozenset[str]) -> list[str]:
+    """The links whose canonical host is in `hosts` (what `discover.follow` would keep).
+
+    A page links mostly to a few other sites; the host of each scheme://netloc is worked out
+    once, instead of canonicalizing every link of every page only to drop it.
+    """
+    kept = []
+    for link in links:
+        scheme, sep, rest = link.partition("://")
+        end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+        origin = scheme + sep + rest[:end]
+        if _host_of_origin(origin) in hosts:
+            kept.append(link)
+    return kept
+
+
+# --- the worker process --------------------------------------------------------------------------
+
+
+def _serve(conn: Connection, rules: Sequence[SiteRule], target: Callable[..., Parsed]) -> None:
+    """A worker's loop: one page in, one result out, until told to stop (None)."""
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return  # the crawl has gone
+        if job is None:
+            return
+        data, url, content_type, fetched_at, links, hosts, text = job
+        try:
+            rule, decoded, extracted = target(
+                data, url, rules, content_type, fetched_at=fetched_at, links=links
+            )
+            if hosts is not None:
+                extracted.links = on_hosts(extracted.links, hosts)
+            if not text:
+                decoded = replace(decoded, text="")
+            index = rules.index(rule) if rule is not None else None
+            reply: tuple[Any, ...] = ("ok", index, decoded, extracted)
+        except ExtractError as exc:
+            reply = ("error", type(exc).__name__, exc.args[0] if exc.args else "", exc.url)
+        except Exception as exc:  # a parser bug: this page fails, the crawl goes on
+            reply = ("error", "ExtractError", f"parser error: {type(exc).__name__}: {exc}", url)
+        conn.send(reply)
+
+
+def serve_fd(fd: int) -> None:
+    """A worker process's entry point: serve the pool on the socket `fd` (see `_start`)."""
+    conn = Connection(fd)
+    target, rules = conn.recv()
+    module, name = target.split(":")
+    _serve(conn, rules, getattr(importlib.import_module(module), name))
