@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 import pytest
 from selectolax.lexbor import LexborHTMLParser
@@ -125,3 +126,29 @@ RUNS = [
 @pytest.mark.parametrize("text", RUNS)
 def test_date_hint_is_the_one_alternation(text: str) -> None:
     assert published._date_hint(text) == bool(DATE_HINT.search(text))
+
+
+_BASES = [
+    "https://news.example.com/a/b/c.html?x=1#f",
+    "http://127.0.0.1:8080/news/x.html",
+    "HTTP://Ex.COM:80/a",
+    "https://user:pw@h.cn/p;q?r#s",
+]
+_HREFS = [
+    "http://#", "http://", "https://x", "//", "///x", "//h/x?y#z", "/", "/?q", "/#f", "/a/../b",
+    "http:x", "http:/x", "https://h/a/../b", "http://h?", "http://h/a?#b", "http://h/#", "//h",
+    "http://h/a;", "http://h/a;p?q", "http://[::1]/x", "http://h/a b", "http://h:80/", "http://h/é",
+    "https://H.cn/A", "a/b.html", "../up.html", "?page=2", "http://\t#", "http://h/x\ny",
+    "mailto:x@y.cn", "ftp://h/x", "http://h\\x/y",
+]  # fmt: skip
+
+
+def test_links_resolve_as_urljoin_resolves_them() -> None:
+    # Absolute links that urljoin would give back as they are skip it.
+    page = "".join(f'<a href="{href}">x</a>' for href in _HREFS)
+    tree = LexborHTMLParser(f"<html><body>{page}</body></html>")
+    hrefs = [(node.attributes.get("href") or "").strip() for node in tree.css("a[href]")]
+    for base in _BASES:
+        plain = [urljoin(base, h).split("#", 1)[0] for h in hrefs if not h.startswith("mailto:")]
+        expected = [url for url in plain if url.startswith(("http://", "https://"))]
+        assert generic.links_of(tree, base) == expected, base
