@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -412,19 +412,29 @@ def sync(connection: Connection, only: int | None = None, *, present: bool = Fal
         ]
         if forget:
             connection.execute(_FORGET, forget)
-        marks = ", ".join(f":id{n}" for n in range(len(ids)))
-        params = {f"id{n}": value for n, value in enumerate(ids)}
-        current = connection.execute(
-            text(f"SELECT id, title, body FROM article WHERE id IN ({marks})"), params
-        ).all()
-        if current:
-            _index(connection, current)
-        # Later entries of these articles (after this batch) describe states already indexed.
-        connection.execute(
-            text(f"DELETE FROM {JOURNAL} WHERE seq <= :last OR article_id IN ({marks})"),
-            {"last": last_seq, **params},
-        )
+        _reindex(connection, ids, last_seq, _index)
         applied += len(entries)
+
+
+def _reindex(
+    connection: Connection,
+    ids: list[int],
+    last_seq: int,
+    index: Callable[[Connection, Sequence[Any]], None],
+) -> None:
+    """Index the articles `ids` as they are now, and clear the journal up to `last_seq` and
+    every entry of theirs (later entries describe states already indexed)."""
+    marks = ", ".join(f":id{n}" for n in range(len(ids)))
+    params = {f"id{n}": value for n, value in enumerate(ids)}
+    current = connection.execute(
+        text(f"SELECT id, title, body FROM article WHERE id IN ({marks})"), params
+    ).all()
+    if current:
+        index(connection, current)
+    connection.execute(
+        text(f"DELETE FROM {JOURNAL} WHERE seq <= :last OR article_id IN ({marks})"),
+        {"last": last_seq, **params},
+    )
 
 
 def _pg_sync(connection: Connection, only: int | None) -> int:
@@ -446,17 +456,7 @@ def _pg_sync(connection: Connection, only: int | None) -> int:
         if not entries:
             return applied
         ids = sorted({entry[1] for entry in entries})
-        marks = ", ".join(f":id{n}" for n in range(len(ids)))
-        params = {f"id{n}": value for n, value in enumerate(ids)}
-        current = connection.execute(
-            text(f"SELECT id, title, body FROM article WHERE id IN ({marks})"), params
-        ).all()
-        if current:
-            _pg_index(connection, current)
-        connection.execute(
-            text(f"DELETE FROM {JOURNAL} WHERE seq <= :last OR article_id IN ({marks})"),
-            {"last": entries[-1][0], **params},
-        )
+        _reindex(connection, ids, entries[-1][0], _pg_index)
         applied += len(entries)
 
 
