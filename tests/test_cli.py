@@ -32,9 +32,12 @@ def test_every_command_has_help():
         assert "Usage:" in result.output
 
 
-def test_version():
+def test_version_says_which_tree_walk_runs():
+    from xinwen.parse import _tree
+
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("xinwen ")
+    assert ("tree walk in C" in result.output) == _tree.accelerated
 
 
 def test_parse_prints_utf8_json():

@@ -79,7 +79,10 @@ def _fail(exc: ArchiveError) -> typer.Exit:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"xinwen {__version__}")
+        from .parse import _tree  # loads the parser: only on request
+
+        walk = "C" if _tree.accelerated else "Python (the C accelerator is not built)"
+        typer.echo(f"xinwen {__version__}, tree walk in {walk}")
         raise typer.Exit()
 
 

@@ -11,9 +11,12 @@ building an object for each cost more than the walk itself.
 
 from __future__ import annotations
 
+import logging
+import os
 from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import mul, sub
+from types import ModuleType
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -87,6 +90,7 @@ DROP_TAGS = frozenset(
         "meta",
     }
 )
+_log = logging.getLogger(__name__)
 _PUNCT = "，。！？；：、"
 # Text nodes kept for the date and info-line search (the rest is only measured).
 MAX_TEXTS = 20000
@@ -156,6 +160,17 @@ def _kind(node: LexborNode) -> int:
 
 def measure(root: LexborNode) -> Measured:
     """Walk the tree under `root` once and measure every element.
+
+    The walk is done in C by `_walk` where that accelerator is built and passed its check at
+    import (see `accelerated`), else by `measure_python`; both give the same result.
+    """
+    if _walk is None:
+        return measure_python(root)
+    return Measured(*_walk.measure(root))
+
+
+def measure_python(root: LexborNode) -> Measured:
+    """Walk the tree under `root` once and measure every element, in Python.
 
     The walk is lexbor's own depth-first `traverse()`, which yields every node in document order
     from C, without the text nodes that are only ASCII whitespace (two thirds of them on the
@@ -267,3 +282,57 @@ def _count(out: Measured, blocks: list[int]) -> None:
         del texts[MAX_TEXTS:]
         out.runs_start = [min(run, MAX_TEXTS) for run in out.runs_start]
         out.runs_end = [min(run, MAX_TEXTS) for run in out.runs_end]
+
+
+def _accelerator() -> ModuleType | None:
+    """The C walk (`_walk.c`), configured, or None where it is not built or fails its check.
+
+    The C walk reads selectolax's node objects and lexbor's nodes directly. `configure` checks
+    every field it reads on a probe page parsed by the selectolax in use, and a second check here
+    compares its result with the Python walk's, so that a selectolax with other layouts falls
+    back to Python instead of reading wrong memory. XINWEN_PURE_PYTHON=1 skips it.
+    """
+    if os.environ.get("XINWEN_PURE_PYTHON"):
+        return None
+    try:
+        from . import _walk
+    except ImportError:  # not built (no compiler at install): the Python walk
+        return None
+    import selectolax.lexbor
+
+    probe = LexborHTMLParser(_PROBE)
+    div, p, b = (probe.css_first(tag) for tag in ("div", "p", "b"))
+    root = probe.root
+    if div is None or p is None or b is None or p.first_child is None or root is None:
+        return None
+    ids = (div.mem_id, p.mem_id, p.first_child.mem_id, b.mem_id, div.tag_id, p.tag_id)
+    try:
+        _walk.configure(div, ids, _kind, selectolax.lexbor.__file__, MAX_TEXTS)
+        same = astuple_of(Measured(*_walk.measure(root))) == astuple_of(measure_python(root))
+    except (RuntimeError, TypeError, ValueError) as exc:
+        _log.warning("the C tree walk is not used: %s", exc)
+        return None
+    if not same:
+        _log.warning("the C tree walk is not used: it measured the probe page differently")
+        return None
+    return _walk
+
+
+def astuple_of(measured: Measured) -> tuple[object, ...]:
+    """`measured`'s columns in field order, nodes as their mem_ids (for comparing two walks)."""
+    columns: list[object] = [getattr(measured, name) for name in Measured.__slots__]
+    columns[0] = [node.mem_id for node in measured.nodes]
+    return tuple(columns)
+
+
+# Every kind of node and context the walk handles: <div><p>x</p><b>y</b></div> first (the
+# layout check), then a link with and without href, a comment, a dropped tag, a custom tag,
+# NBSP and ideographic spaces, punctuation, nested blocks and an inline wrapper.
+_PROBE = (
+    "<div><p>x</p><b>y</b></div>"
+    "<section><a href='/a'>链接<i>文字</i></a><a name=top>锚点</a><!-- 注释 -->"
+    "<script>var a = 1;</script><o:p>自定义</o:p><font><p>\u00a0段落，一。\u3000</p></font>"
+    "<ul><li>甲、乙</li><li> </li></ul><template><p>模板</p></template></section>"
+)
+_walk = _accelerator()
+accelerated = _walk is not None  # whether `measure` walks in C

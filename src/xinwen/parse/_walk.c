@@ -1,0 +1,522 @@
+/* The walk of `xinwen.parse._tree.measure`, in C: an optional accelerator.
+ *
+ * `measure` in Python costs ~1 us a node (the tree walk, a wrapper object per node, the context
+ * stack), 2.4 ms of the 6.6 ms a corpus page takes to extract. This module walks lexbor's tree
+ * itself, from the node pointers selectolax holds, and returns the same columns as the Python
+ * walk. `_tree.py` uses it only after `configure` has checked, on a probe page parsed by the
+ * selectolax in use, that every structure read here has the layout assumed here; otherwise the
+ * Python walk runs. tests/test_walk.py compares the two walks column by column.
+ *
+ * Layouts read (lexbor's source/lexbor/dom/interfaces/node.h and character_data.h, the version
+ * selectolax 1.0 bundles; its lexbor.pxd declares the same fields in the same order). Nothing is
+ * written into lexbor's memory, and no lexbor function is called but
+ * lxb_dom_element_attr_by_name, which selectolax's module exports.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <dlfcn.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct node_s {
+    void *events;
+    uintptr_t local_name; /* the tag id for an element */
+    uintptr_t prefix;
+    uintptr_t ns;
+    void *owner_document;
+    struct node_s *next;
+    struct node_s *prev;
+    struct node_s *parent;
+    struct node_s *first_child;
+    struct node_s *last_child;
+    void *user;
+    int type;
+} node_t;
+
+typedef struct {
+    node_t node;
+    unsigned char *data;
+    size_t length;
+} chardata_t;
+
+enum { NODE_ELEMENT = 1, NODE_TEXT = 3 };
+/* The kinds of `_tree.py`. */
+enum { SKIP = 0, TEXT = 1, INLINE = 2, BLOCK = 3, LINK = 4 };
+
+typedef void *(*attr_by_name_f)(void *element, const unsigned char *name, size_t length);
+
+/* Set by `configure`. */
+static int configured = 0;
+static PyTypeObject *node_type = NULL;
+static Py_ssize_t node_offset = 0;   /* of LexborNode.node */
+static Py_ssize_t parser_offset = 0; /* of LexborNode.parser */
+static PyObject *kind_of = NULL;     /* `_tree._kind`, asked once per tag id */
+static attr_by_name_f attr_by_name = NULL;
+static Py_ssize_t max_texts = 0;
+/* Static tag ids are small and the same in every document; custom tags (<o:p>, <foo-bar>) get
+ * an id that is an address, valid only within one document, so those are cached per walk. */
+#define STATIC_IDS 4096
+static signed char static_kind[STATIC_IDS];
+
+/* --- growable arrays ------------------------------------------------------------------- */
+
+typedef struct {
+    Py_ssize_t *items;
+    Py_ssize_t size, capacity;
+} column_t;
+
+static int push(column_t *c, Py_ssize_t value)
+{
+    if (c->size == c->capacity) {
+        Py_ssize_t capacity = c->capacity ? c->capacity * 2 : 256;
+        Py_ssize_t *items = PyMem_Realloc(c->items, (size_t)capacity * sizeof(Py_ssize_t));
+        if (items == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        c->items = items;
+        c->capacity = capacity;
+    }
+    c->items[c->size++] = value;
+    return 0;
+}
+
+static PyObject *as_list(const Py_ssize_t *items, Py_ssize_t size)
+{
+    PyObject *list = PyList_New(size);
+    if (list == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        PyObject *value = PyLong_FromSsize_t(items[i]);
+        if (value == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, i, value);
+    }
+    return list;
+}
+
+/* --- nodes ----------------------------------------------------------------------------- */
+
+static node_t *node_of(PyObject *obj)
+{
+    return *(node_t **)((char *)obj + node_offset);
+}
+
+/* A LexborNode for `node`, as selectolax's LexborNode.new makes one. */
+static PyObject *wrap(node_t *node, PyObject *parser)
+{
+    static PyObject *no_args = NULL;
+    if (no_args == NULL && (no_args = PyTuple_New(0)) == NULL)
+        return NULL;
+    PyObject *obj = node_type->tp_new(node_type, no_args, NULL);
+    if (obj == NULL)
+        return NULL;
+    *(node_t **)((char *)obj + node_offset) = node;
+    PyObject **slot = (PyObject **)((char *)obj + parser_offset);
+    Py_INCREF(parser);
+    Py_XSETREF(*slot, parser);
+    return obj;
+}
+
+static int kind(node_t *node, PyObject *parser, PyObject *custom)
+{
+    if (node->type == NODE_TEXT)
+        return TEXT;
+    if (node->type != NODE_ELEMENT)
+        return SKIP; /* comments, doctypes, processing instructions */
+    uintptr_t id = node->local_name;
+    if (id < STATIC_IDS && static_kind[id] >= 0)
+        return static_kind[id];
+    PyObject *key = NULL;
+    if (id >= STATIC_IDS) {
+        key = PyLong_FromSize_t((size_t)id);
+        if (key == NULL)
+            return -1;
+        PyObject *known = PyDict_GetItemWithError(custom, key);
+        if (known != NULL) {
+            Py_DECREF(key);
+            return (int)PyLong_AsLong(known);
+        }
+        if (PyErr_Occurred()) {
+            Py_DECREF(key);
+            return -1;
+        }
+    }
+    PyObject *obj = wrap(node, parser);
+    PyObject *answer = obj ? PyObject_CallOneArg(kind_of, obj) : NULL;
+    Py_XDECREF(obj);
+    long value = answer ? PyLong_AsLong(answer) : -1;
+    Py_XDECREF(answer);
+    if (value < 0 || value > LINK) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "_kind gave an unknown kind");
+        Py_XDECREF(key);
+        return -1;
+    }
+    if (key == NULL) {
+        static_kind[id] = (signed char)value;
+    } else {
+        PyObject *boxed = PyLong_FromLong(value);
+        int failed = boxed == NULL || PyDict_SetItem(custom, key, boxed) < 0;
+        Py_XDECREF(boxed);
+        Py_DECREF(key);
+        if (failed)
+            return -1;
+    }
+    return (int)value;
+}
+
+/* Characters `_tree._SPACE_CHARS` and `_tree._PUNCT`. */
+static inline int is_space(Py_UCS4 c)
+{
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == 0x3000 ||
+           c == 0xa0;
+}
+
+static inline int is_punct(Py_UCS4 c)
+{
+    return c == 0xff0c || c == 0x3002 || c == 0xff01 || c == 0xff1f || c == 0xff1b ||
+           c == 0xff1a || c == 0x3001;
+}
+
+/* --- the walk -------------------------------------------------------------------------- */
+
+typedef struct {
+    node_t *node;
+    Py_ssize_t index, parent, block;
+    int in_link;
+} frame_t;
+
+typedef struct {
+    column_t nodes, parent, upper, start, end; /* per element */
+    column_t size, punct, block, element, linked; /* per text run */
+    PyObject *texts; /* list of (str, element, in <a>) */
+} walk_t;
+
+static void walk_free(walk_t *w)
+{
+    column_t *columns[] = {&w->nodes, &w->parent, &w->upper, &w->start, &w->end,
+                           &w->size,  &w->punct,  &w->block, &w->element, &w->linked};
+    for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++)
+        PyMem_Free(columns[i]->items);
+    Py_XDECREF(w->texts);
+}
+
+/* One text node: its run (if it has any character but spaces), counted as `_tree._count` does. */
+static int text_run(walk_t *w, node_t *node, Py_ssize_t parent, Py_ssize_t block, int in_link)
+{
+    chardata_t *chars = (chardata_t *)node;
+    if (chars->data == NULL || chars->length == 0)
+        return 0;
+    /* As selectolax's text_content: lexbor passes undecodable bytes through, they read as U+FFFD */
+    PyObject *content =
+        PyUnicode_DecodeUTF8((const char *)chars->data, (Py_ssize_t)chars->length, "replace");
+    if (content == NULL)
+        return -1;
+    int kind = PyUnicode_KIND(content);
+    const void *data = PyUnicode_DATA(content);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(content), size = 0, punct = 0;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (!is_space(c)) {
+            size++;
+            punct += is_punct(c);
+        }
+    }
+    if (size == 0) {
+        Py_DECREF(content);
+        return 0;
+    }
+    int failed = push(&w->size, size) || push(&w->punct, punct) || push(&w->block, block) ||
+                 push(&w->element, parent) || push(&w->linked, in_link);
+    if (!failed && PyList_GET_SIZE(w->texts) < max_texts) {
+        PyObject *run = Py_BuildValue("(NnO)", content, parent, in_link ? Py_True : Py_False);
+        content = NULL; /* stolen by "N" */
+        failed = run == NULL || PyList_Append(w->texts, run) < 0;
+        Py_XDECREF(run);
+    }
+    Py_XDECREF(content);
+    return failed ? -1 : 0;
+}
+
+static int walk(walk_t *w, node_t *root, PyObject *parser)
+{
+    PyObject *custom = PyDict_New();
+    if (custom == NULL)
+        return -1;
+    frame_t *stack = NULL;
+    Py_ssize_t depth = 0, capacity = 0;
+    Py_ssize_t parent = -1, block = -1;
+    int in_link = 0, failed = 0;
+    node_t *node = root;
+    while (node != NULL) {
+        int descend = 0;
+        int k = kind(node, parser, custom);
+        if (k < 0) {
+            failed = 1;
+            break;
+        }
+        if (k == TEXT) {
+            if (text_run(w, node, parent, block, in_link) < 0) {
+                failed = 1;
+                break;
+            }
+        } else if (k != SKIP) {
+            Py_ssize_t index = w->nodes.size, runs = w->size.size;
+            if (push(&w->nodes, (Py_ssize_t)(uintptr_t)node) || push(&w->parent, parent) ||
+                push(&w->upper, block) || push(&w->start, runs) || push(&w->end, runs)) {
+                failed = 1;
+                break;
+            }
+            if (node->first_child != NULL) {
+                if (depth == capacity) {
+                    capacity = capacity ? capacity * 2 : 64;
+                    frame_t *grown = PyMem_Realloc(stack, (size_t)capacity * sizeof(frame_t));
+                    if (grown == NULL) {
+                        PyErr_NoMemory();
+                        failed = 1;
+                        break;
+                    }
+                    stack = grown;
+                }
+                stack[depth++] = (frame_t){node, index, parent, block, in_link};
+                parent = index;
+                /* Only <a href> is a link (see `_tree.measure`). */
+                if (k == LINK && attr_by_name(node, (const unsigned char *)"href", 4) != NULL)
+                    in_link = 1;
+                if (k == BLOCK || block < 0)
+                    block = index;
+                descend = 1;
+            }
+        }
+        if (descend) {
+            node = node->first_child;
+            continue;
+        }
+        /* Leave the node: up through every element that ends here, then on to the next. */
+        while (node != root && node->next == NULL) {
+            node = node->parent;
+            if (depth == 0 || stack[depth - 1].node != node) { /* cannot happen in a tree */
+                PyErr_SetString(PyExc_RuntimeError, "lexbor tree walk lost its place");
+                failed = 1;
+                break;
+            }
+            frame_t *frame = &stack[--depth];
+            w->end.items[frame->index] = w->size.size;
+            parent = frame->parent;
+            block = frame->block;
+            in_link = frame->in_link;
+        }
+        if (failed || node == root)
+            break;
+        node = node->next;
+    }
+    PyMem_Free(stack);
+    Py_DECREF(custom);
+    return failed ? -1 : 0;
+}
+
+/* The columns of `_tree.Measured`, from the walk's runs (what `_tree._count` does). */
+static PyObject *columns(walk_t *w, PyObject *parser)
+{
+    Py_ssize_t elements = w->nodes.size, runs = w->size.size;
+    PyObject *result = NULL, *nodes = NULL, *by_id = NULL;
+    PyObject *text = NULL, *links = NULL, *punct = NULL, *own = NULL, *own_punct = NULL;
+    PyObject *parents = NULL, *uppers = NULL, *starts = NULL, *ends = NULL;
+    Py_ssize_t *sums = PyMem_Calloc((size_t)(runs + 1) * 3, sizeof(Py_ssize_t));
+    Py_ssize_t *mine = PyMem_Calloc((size_t)(elements + 1) * 2, sizeof(Py_ssize_t));
+    Py_ssize_t *out = PyMem_Calloc((size_t)(elements + 1) * 3, sizeof(Py_ssize_t));
+    if (sums == NULL || mine == NULL || out == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t *chars = sums, *linked = sums + runs + 1, *marks = sums + 2 * (runs + 1);
+    for (Py_ssize_t r = 0; r < runs; r++) {
+        Py_ssize_t size = w->size.items[r], p = w->punct.items[r];
+        chars[r + 1] = chars[r] + size;
+        linked[r + 1] = linked[r] + (w->linked.items[r] ? size : 0);
+        marks[r + 1] = marks[r] + p;
+        Py_ssize_t owner = w->block.items[r];
+        if (owner >= 0) {
+            mine[owner] += size;
+            mine[elements + 1 + owner] += p;
+        }
+    }
+    Py_ssize_t *o_text = out, *o_links = out + elements + 1, *o_punct = out + 2 * (elements + 1);
+    for (Py_ssize_t e = 0; e < elements; e++) {
+        Py_ssize_t s = w->start.items[e], t = w->end.items[e];
+        o_text[e] = chars[t] - chars[s];
+        o_links[e] = linked[t] - linked[s];
+        o_punct[e] = marks[t] - marks[s];
+    }
+    if (runs > max_texts) { /* only the first max_texts runs are kept */
+        for (Py_ssize_t e = 0; e < elements; e++) {
+            if (w->start.items[e] > max_texts)
+                w->start.items[e] = max_texts;
+            if (w->end.items[e] > max_texts)
+                w->end.items[e] = max_texts;
+        }
+    }
+    nodes = PyList_New(elements);
+    by_id = PyDict_New();
+    if (nodes == NULL || by_id == NULL)
+        goto done;
+    for (Py_ssize_t e = 0; e < elements; e++) {
+        node_t *node = (node_t *)(uintptr_t)w->nodes.items[e];
+        PyObject *obj = wrap(node, parser);
+        if (obj == NULL)
+            goto done;
+        PyList_SET_ITEM(nodes, e, obj);
+        PyObject *key = PyLong_FromSize_t((size_t)(uintptr_t)node);
+        PyObject *value = PyLong_FromSsize_t(e);
+        int failed = key == NULL || value == NULL || PyDict_SetItem(by_id, key, value) < 0;
+        Py_XDECREF(key);
+        Py_XDECREF(value);
+        if (failed)
+            goto done;
+    }
+    if (!(parents = as_list(w->parent.items, elements)) ||
+        !(uppers = as_list(w->upper.items, elements)) ||
+        !(text = as_list(o_text, elements)) || !(links = as_list(o_links, elements)) ||
+        !(punct = as_list(o_punct, elements)) || !(own = as_list(mine, elements)) ||
+        !(own_punct = as_list(mine + elements + 1, elements)) ||
+        !(starts = as_list(w->start.items, elements)) ||
+        !(ends = as_list(w->end.items, elements)))
+        goto done;
+    result = PyTuple_Pack(12, nodes, parents, uppers, text, links, punct, own, own_punct, starts,
+                          ends, by_id, w->texts);
+done:
+    PyMem_Free(sums);
+    PyMem_Free(mine);
+    PyMem_Free(out);
+    Py_XDECREF(nodes);
+    Py_XDECREF(by_id);
+    Py_XDECREF(parents);
+    Py_XDECREF(uppers);
+    Py_XDECREF(text);
+    Py_XDECREF(links);
+    Py_XDECREF(punct);
+    Py_XDECREF(own);
+    Py_XDECREF(own_punct);
+    Py_XDECREF(starts);
+    Py_XDECREF(ends);
+    return result;
+}
+
+static PyObject *measure(PyObject *module, PyObject *root)
+{
+    (void)module;
+    if (!configured) {
+        PyErr_SetString(PyExc_RuntimeError, "xinwen.parse._walk is not configured");
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(root, node_type)) {
+        PyErr_SetString(PyExc_TypeError, "measure() wants a selectolax LexborNode");
+        return NULL;
+    }
+    node_t *node = node_of(root);
+    PyObject *parser = *(PyObject **)((char *)root + parser_offset);
+    if (node == NULL || parser == NULL) {
+        PyErr_SetString(PyExc_ValueError, "measure() was given an empty LexborNode");
+        return NULL;
+    }
+    walk_t w;
+    memset(&w, 0, sizeof(w));
+    w.texts = PyList_New(0);
+    PyObject *result = NULL;
+    if (w.texts != NULL && walk(&w, node, parser) == 0)
+        result = columns(&w, parser);
+    walk_free(&w);
+    return result;
+}
+
+/* The offset of the one pointer-sized word in `obj`'s own fields that equals `value`, or -1. */
+static Py_ssize_t find_word(PyObject *obj, uintptr_t value)
+{
+    Py_ssize_t found = -1;
+    for (Py_ssize_t at = (Py_ssize_t)sizeof(PyObject);
+         at + (Py_ssize_t)sizeof(void *) <= Py_TYPE(obj)->tp_basicsize; at += sizeof(void *)) {
+        if (*(uintptr_t *)((char *)obj + at) == value) {
+            if (found >= 0)
+                return -1;
+            found = at;
+        }
+    }
+    return found;
+}
+
+static PyObject *configure(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *sample, *probe, *kind_function;
+    const char *library;
+    Py_ssize_t texts;
+    if (!PyArg_ParseTuple(args, "OOOsn", &sample, &probe, &kind_function, &library, &texts))
+        return NULL;
+    /* Nothing is changed until every check has passed: a failed call leaves the module as it was.
+     * `sample`: a LexborNode; find its node pointer and parser among its fields. */
+    PyObject *mem_id = PyObject_GetAttrString(sample, "mem_id");
+    PyObject *parser = PyObject_GetAttrString(sample, "parser");
+    size_t address = mem_id ? PyLong_AsSize_t(mem_id) : 0;
+    Py_XDECREF(mem_id);
+    if (parser == NULL || PyErr_Occurred()) {
+        Py_XDECREF(parser);
+        return NULL;
+    }
+    Py_ssize_t at_node = find_word(sample, (uintptr_t)address);
+    Py_ssize_t at_parser = find_word(sample, (uintptr_t)parser);
+    Py_DECREF(parser);
+    if (at_node < 0 || at_parser < 0 || at_node == at_parser)
+        return PyErr_Format(PyExc_RuntimeError, "LexborNode's fields not found");
+    /* `probe`: (div, p, text, b) mem_ids and tag ids of <div><p>x</p><b>y</b></div>. */
+    Py_ssize_t div, p, text, b, div_id, p_id;
+    if (!PyArg_ParseTuple(probe, "nnnnnn", &div, &p, &text, &b, &div_id, &p_id))
+        return NULL;
+    /* Fields holding pointers are compared with the probe's before any is followed. */
+    node_t *d = (node_t *)(uintptr_t)div, *pn = (node_t *)(uintptr_t)p;
+    node_t *tn = (node_t *)(uintptr_t)text, *bn = (node_t *)(uintptr_t)b;
+    chardata_t *tc = (chardata_t *)tn;
+    if (d->type != NODE_ELEMENT || d->first_child != pn || d->last_child != bn ||
+        pn->next != bn || bn->prev != pn || pn->parent != d || pn->first_child != tn ||
+        tn->parent != pn || tn->type != NODE_TEXT || tc->length != 1 || tc->data == NULL ||
+        tc->data[0] != 'x' || d->local_name != (uintptr_t)div_id ||
+        pn->local_name != (uintptr_t)p_id)
+        return PyErr_Format(PyExc_RuntimeError, "lexbor's node layout is not the one assumed");
+    void *handle = dlopen(library, RTLD_NOW | RTLD_NOLOAD);
+    attr_by_name_f found = handle ? (attr_by_name_f)dlsym(handle, "lxb_dom_element_attr_by_name")
+                                  : NULL;
+    if (found == NULL)
+        return PyErr_Format(PyExc_RuntimeError, "lxb_dom_element_attr_by_name not found in %s",
+                            library);
+    Py_INCREF(Py_TYPE(sample));
+    Py_XSETREF(node_type, Py_TYPE(sample));
+    Py_INCREF(kind_function);
+    Py_XSETREF(kind_of, kind_function);
+    node_offset = at_node;
+    parser_offset = at_parser;
+    attr_by_name = found;
+    max_texts = texts;
+    memset(static_kind, -1, sizeof(static_kind));
+    configured = 1;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"configure", configure, METH_VARARGS,
+     "configure(sample, probe, kind, library, max_texts): check the layouts and set up."},
+    {"measure", measure, METH_O,
+     "measure(root) -> the columns of _tree.Measured, in the order of its fields."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_walk", "The walk of xinwen.parse._tree.measure, in C.", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__walk(void)
+{
+    return PyModule_Create(&module);
+}

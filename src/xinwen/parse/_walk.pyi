@@ -1,0 +1,28 @@
+# The C tree walk (_walk.c); see parse/_tree.py.
+from collections.abc import Callable
+
+from selectolax.lexbor import LexborNode
+
+def configure(
+    sample: LexborNode,
+    probe: tuple[int, int, int, int, int, int],
+    kind: Callable[[LexborNode], int],
+    library: str,
+    max_texts: int,
+) -> None: ...
+def measure(
+    root: LexborNode,
+) -> tuple[
+    list[LexborNode],
+    list[int],
+    list[int],
+    list[int],
+    list[int],
+    list[int],
+    list[int],
+    list[int],
+    list[int],
+    list[int],
+    dict[int, int],
+    list[tuple[str, int, bool]],
+]: ...

@@ -1,0 +1,158 @@
+"""The C tree walk (parse/_walk.c) against the Python one (parse/_tree.measure_python).
+
+The two must give the same columns on every page. Where the accelerator is not built these
+tests skip, except in CI (.ci/run), where it must be built: a silent fallback would lose speed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from xinwen import encoding
+from xinwen.parse import _tree
+from xinwen.parse._tree import Measured, astuple_of, measure_python
+
+# .ci/run sets it: there the accelerator must be built and in use.
+REQUIRED = bool(os.environ.get("XINWEN_REQUIRE_ACCELERATOR"))
+needs_walk = pytest.mark.skipif(
+    not _tree.accelerated and not REQUIRED,
+    reason="the C walk (xinwen.parse._walk) is not built here; pip install -e . builds it",
+)
+
+
+def test_ci_builds_the_c_walk() -> None:
+    if not REQUIRED:
+        pytest.skip("only CI (XINWEN_REQUIRE_ACCELERATOR=1) insists on the accelerator")
+    assert _tree.accelerated, "xinwen.parse._walk was not built or failed its check at import"
+
+
+def _both(root: LexborNode) -> tuple[tuple[object, ...], tuple[object, ...]]:
+    assert _tree._walk is not None
+    fast = Measured(*_tree._walk.measure(root))
+    return astuple_of(fast), astuple_of(measure_python(root))
+
+
+NESTED = "<div>" * 5000 + "<p>深处的文字，很深。</p>" + "</div>" * 5000
+MANY_RUNS = "<div>" + "".join(f"<span>第{i}段。</span> " for i in range(_tree.MAX_TEXTS + 50))
+PAGES = {
+    "plain": "<html><body><h1>标题</h1><div class=c><p>第一段，文字。</p><p>二</p></div>",
+    "links": "<p><a href=/x>有链接</a><a>无链接</a><A HREF='/y'>大写<b>加粗</b></a></p>",
+    "anchor left open": "<a name=top1><div><p>帖子正文，很长。</p></div><div>页脚</div>",
+    "dropped": "<div><script>var a='文字';</script><style>p{}</style><p>留下</p>"
+    "<select><option>选项</option></select><template><p>模板</p></template></div>",
+    "comments and custom tags": "<div><!-- 注释 --><o:p>自定义</o:p><foo-bar>组件，文字</foo-bar>"
+    "<x-y><p>里面</p></x-y></div>",
+    "spaces": "<p>\u00a0\u3000 </p><p> 文\u3000字 \u00a0</p><div>\n\t</div>",
+    "punctuation": "<div>一，二。三！四？五；六：七、八<span>，。</span></div>",
+    "svg and math": "<div><svg><a href=#><text>图</text></a></svg><math><mi>x</mi></math></div>",
+    "tables": "<table><tr><td>甲</td><td><font><p>乙，丙。</p></font></td></tr></table>",
+    "empty": "",
+    "only text": "只有文字",
+    "nul and controls": "<p>a\x00b\x01c</p><p>\ufffd</p>",
+    "nested": NESTED,
+    "many runs": MANY_RUNS,
+}
+
+
+@needs_walk
+@pytest.mark.parametrize("name", list(PAGES))
+def test_walks_agree(name: str) -> None:
+    tree = LexborHTMLParser(PAGES[name])
+    for root in (tree.body, tree.root, tree.css_first("div"), tree.css_first("p")):
+        if root is None:
+            continue
+        fast, slow = _both(root)
+        for field, a, b in zip(Measured.__slots__, fast, slow, strict=True):
+            assert a == b, f"{name}: {field} differs under {root.tag}"
+
+
+@needs_walk
+def test_walks_agree_on_a_dropped_root_and_a_leaf() -> None:
+    tree = LexborHTMLParser("<div><script>x()</script><br><p>文</p></div>")
+    for css in ("script", "br"):
+        node = tree.css_first(css)
+        assert node is not None
+        fast, slow = _both(node)
+        assert fast == slow
+
+
+@needs_walk
+def test_walks_agree_on_the_corpus(corpus: Path) -> None:
+    pages = sorted((corpus / "pages").iterdir())
+    assert len(pages) > 200
+    for path in pages:
+        text = encoding.decode(path.read_bytes(), None).text
+        tree = LexborHTMLParser(text)
+        root = tree.body or tree.root
+        assert root is not None
+        fast, slow = _both(root)
+        assert fast == slow, path.name
+
+
+@needs_walk
+def test_the_c_walk_keeps_the_nodes_usable() -> None:
+    tree = LexborHTMLParser("<div id=a class=b><p>文字，很多。</p></div>")
+    measured = _tree.measure(tree.root)  # type: ignore[arg-type]
+    tags = [node.tag for node in measured.nodes]
+    assert tags == ["html", "body", "div", "p"]  # <head> is dropped with what it holds
+    div = measured.nodes[2]
+    assert div.attributes == {"id": "a", "class": "b"}
+    assert div.parser is tree
+    assert div.text() == "文字，很多。"
+    assert measured.by_id[div.mem_id] == 2
+    del tree  # the nodes keep their parser (and its tree) alive
+    assert measured.nodes[3].text() == "文字，很多。"
+
+
+@needs_walk
+def test_configure_refuses_a_layout_it_does_not_know() -> None:
+    walk = _tree._walk
+    assert walk is not None
+    probe = LexborHTMLParser("<div><p>x</p><b>y</b></div>")
+    div, p, b = (probe.css_first(tag) for tag in ("div", "p", "b"))
+    assert div is not None and p is not None and b is not None and p.first_child is not None
+    lib = sys.modules["selectolax.lexbor"].__file__
+    swapped = (div.mem_id, b.mem_id, p.first_child.mem_id, p.mem_id, div.tag_id, p.tag_id)
+    with pytest.raises(RuntimeError, match="layout"):
+        walk.configure(div, swapped, _tree._kind, lib, _tree.MAX_TEXTS)
+    right = (div.mem_id, p.mem_id, p.first_child.mem_id, b.mem_id, div.tag_id, p.tag_id)
+    with pytest.raises(RuntimeError, match="not found"):
+        walk.configure(div, right, _tree._kind, "/nonexistent/lexbor.so", _tree.MAX_TEXTS)
+    # A refused configuration leaves the working one in place.
+    fast, slow = _both(LexborHTMLParser(PAGES["links"]).root)  # type: ignore[arg-type]
+    assert fast == slow
+
+
+def test_pure_python_is_a_switch_and_extracts_the_same() -> None:
+    page = (
+        "<html><head><title>央行降准_新闻</title></head><body><h1>央行降准</h1>"
+        "<div class=time>2024-11-06 10:00</div><div class=content><p>"
+        + "中国人民银行决定下调存款准备金率，释放长期流动性。" * 5
+        + "</p></div></body></html>"
+    )
+    code = (
+        "import sys, json; from xinwen import extract; from xinwen.parse import _tree; "
+        "a = extract(sys.stdin.buffer.read(), url='https://n.example.com/a/1.html'); "
+        "print(json.dumps([_tree.accelerated, a.model_dump()], ensure_ascii=False))"
+    )
+    runs = []
+    for pure in ("1", ""):
+        env = {**os.environ, "XINWEN_PURE_PYTHON": pure}
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            input=page.encode(),
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+        runs.append(out.stdout)
+    assert runs[0].startswith(b"[false,")
+    assert runs[1].startswith(b"[true," if _tree.accelerated else b"[false,")
+    assert runs[0].split(b",", 1)[1] == runs[1].split(b",", 1)[1]
+    assert "央行降准" in runs[0].decode("utf-8")
