@@ -6,6 +6,7 @@ tests skip, except in CI (.ci/run), where it must be built: a silent fallback wo
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -15,8 +16,8 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from xinwen import encoding
-from xinwen.parse import _tree
-from xinwen.parse._tree import Measured, astuple_of, measure_python
+from xinwen.parse import _tree, generic
+from xinwen.parse._tree import Measured, _line_kind, astuple_of, lines_python, measure_python
 
 # .ci/run sets it: there the accelerator must be built and in use.
 REQUIRED = bool(os.environ.get("XINWEN_REQUIRE_ACCELERATOR"))
@@ -55,6 +56,9 @@ PAGES = {
     "empty": "",
     "only text": "只有文字",
     "nul and controls": "<p>a\x00b\x01c</p><p>\ufffd</p>",
+    "lines": "<div><h1>标题</h1><p>一<br>二<br><br><b>粗体</b>，<strong>加粗</strong></p>"
+    "<h3>小标题</h3><p>  </p><div class=share>分享到</div><h4><b>四</b>级</h4>"
+    "<table><tr><td>甲</td><td>乙<a href=/x>链</a></td></tr></table>末尾</div>",
     "nested": NESTED,
     "many runs": MANY_RUNS,
 }
@@ -153,6 +157,82 @@ def test_pure_python_is_a_switch_and_extracts_the_same() -> None:
         )
         runs.append(out.stdout)
     assert runs[0].startswith(b"[false,")
-    assert runs[1].startswith(b"[true," if _tree.accelerated else b"[false,")
+    built = importlib.util.find_spec("xinwen.parse._walk") is not None
+    assert runs[1].startswith(b"[true," if built else b"[false,")
     assert runs[0].split(b",", 1)[1] == runs[1].split(b",", 1)[1]
     assert "央行降准" in runs[0].decode("utf-8")
+
+
+def _lines_both(
+    root: LexborNode, title: str | None, budget: int
+) -> tuple[list[tuple[str, int, bool]], list[tuple[str, int, bool]]]:
+    assert _tree._walk is not None
+    measured = measure_python(root)
+    first = measured.by_id.get(root.mem_id)
+
+    def furniture(index: int) -> bool:
+        return generic._is_furniture(measured, index)
+
+    def is_title(node: LexborNode) -> bool:
+        return generic.clean(node.text()) == title
+
+    test = is_title if title else None
+    args = (measured.by_id, first, furniture)
+    fast = _tree._walk.lines(root, *args, _line_kind, test, budget)
+    return fast, lines_python(root, *args, test, budget)
+
+
+@needs_walk
+@pytest.mark.parametrize("name", list(PAGES))
+def test_lines_agree(name: str) -> None:
+    tree = LexborHTMLParser(PAGES[name])
+    for root in (tree.body, tree.css_first("div"), tree.css_first("p")):
+        if root is None:
+            continue
+        for title in (None, "标题"):
+            for budget in (generic.MAX_BODY, 3, 1):
+                fast, slow = _lines_both(root, title, budget)
+                assert fast == slow, f"{name} under {root.tag}, {title}, {budget}"
+
+
+def test_lines_read_breaks_headings_bold_and_the_headline() -> None:
+    tree = LexborHTMLParser(PAGES["lines"])
+    root = tree.css_first("div")
+    assert root is not None
+    measured = _tree.measure(root)
+
+    def furniture(index: int) -> bool:
+        return generic._is_furniture(measured, index)
+
+    def is_title(node: LexborNode) -> bool:
+        return node.text() == "标题"
+
+    got = _tree.lines(root, measured, furniture, is_title, 1000)
+    assert got == [
+        ("一", 0, False),
+        ("二", 0, False),
+        ("粗体，加粗", 0, False),  # the comma is not bold: not all of the line is
+        ("小标题", 2, False),
+        ("  ", 0, False),  # blocks_of drops it after clean()
+        ("四级", 3, False),  # (the share bar is furniture, skipped)
+        ("甲", 0, False),
+        ("乙链", 0, False),
+        ("末尾", 0, False),
+    ]
+    assert _tree.lines(root, measured, furniture, None, 1000)[0] == ("标题", 1, False)
+    # Three characters: the third ends the walk, cut, with no block closed after it.
+    cut = [("一", 0, False), ("二", 0, False), ("粗", 0, False)]
+    assert _tree.lines(root, measured, furniture, is_title, 3) == cut
+
+
+@needs_walk
+def test_lines_agree_on_the_corpus(corpus: Path) -> None:
+    for path in sorted((corpus / "pages").iterdir()):
+        tree = LexborHTMLParser(encoding.decode(path.read_bytes(), None).text)
+        root = tree.body
+        if root is None:
+            continue
+        fast, slow = _lines_both(root, None, generic.MAX_BODY)
+        assert fast == slow, path.name
+        fast, slow = _lines_both(root, None, 500)
+        assert fast == slow, path.name

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import mul, sub
 from types import ModuleType
+from typing import cast
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -282,6 +284,134 @@ def _count(out: Measured, blocks: list[int]) -> None:
         del texts[MAX_TEXTS:]
         out.runs_start = [min(run, MAX_TEXTS) for run in out.runs_start]
         out.runs_end = [min(run, MAX_TEXTS) for run in out.runs_end]
+
+
+# --- lines: the text under an element, as lines with their heading level ------------------
+
+# What `lines` does at an element, as bits (the C walk reads them): <br> ends the line, <strong>
+# and <b> are bold, a block element ends the line before it and after it, with its heading level
+# (bits 3-4) in force inside it; <h1> may be the headline.
+_LINE_BR, _LINE_BOLD, _LINE_BLOCK, _LINE_H1 = 1, 2, 4, 64
+
+Line = tuple[str, int, bool]  # the text as it stands, its level (0: none in force), all in bold
+
+
+def _line_kind(node: LexborNode) -> int:
+    tag = node.tag or ""
+    if tag == "br":
+        return _LINE_BR
+    if tag in ("strong", "b"):
+        return _LINE_BOLD
+    if tag in BLOCK_TAGS:
+        return _LINE_BLOCK | HEADING_TAGS.get(tag, 0) << 3 | (_LINE_H1 if tag == "h1" else 0)
+    return 0
+
+
+def lines(
+    root: LexborNode,
+    measured: Measured,
+    furniture: Callable[[int], bool],
+    is_title: Callable[[LexborNode], bool] | None,
+    budget: int,
+) -> list[Line]:
+    """The lines of text under `root`, in order: what a block element or `<br>` separates.
+
+    Elements that `measured` did not measure (dropped tags) are skipped with what they hold,
+    as are those (but `root`) for which `furniture(index)` is true, and an `<h1>` for which
+    `is_title(node)` is. Text runs are taken as they are (whitespace-only runs separate
+    words) until `budget` characters have been taken. The walk is in C where `measure`'s is.
+    """
+    first = measured.by_id.get(root.mem_id)
+    if _walk is None:
+        return lines_python(root, measured.by_id, first, furniture, is_title, budget)
+    found = _walk.lines(root, measured.by_id, first, furniture, _line_kind, is_title, budget)
+    return cast(list[Line], found)
+
+
+def lines_python(
+    root: LexborNode,
+    by_id: dict[int, int],
+    first: int | None,
+    furniture: Callable[[int], bool],
+    is_title: Callable[[LexborNode], bool] | None,
+    budget: int,
+) -> list[Line]:
+    """`lines` in Python."""
+    out: list[Line] = []
+    parts: list[str] = []
+    bold: list[int] = [0, 0]  # characters in <strong>/<b> on the current line, all characters
+
+    def flush(level: int = 0) -> None:
+        if not parts:  # most flushes (every block's start and end): no text, no bold counted
+            return
+        out.append(("".join(parts), level, bold[0] > 0 and bold[0] >= bold[1]))
+        parts.clear()
+        bold[0] = bold[1] = 0
+
+    # The walk is lexbor's `traverse()` with a stack of open elements, as in `measure_python`
+    # (whitespace-only text nodes included: they separate words). The context of the node being
+    # visited: the innermost open element's mem_id, the heading level in force, whether it is
+    # inside bold, whether it is under a skipped element, and whether closing that element ends
+    # a block (flushing the line with the level).
+    kinds: dict[int, int] = {}  # tag_id -> `_line_kind`, for this document
+    stack: list[tuple[int, int, bool, bool, bool]] = []
+    above = root.parent
+    top = above.mem_id if above is not None else 0
+    level, in_bold, skipping, ends_block = 0, False, False, False
+    for node in root.traverse(include_text=True):
+        try:
+            up = node.parent.mem_id  # type: ignore[union-attr]
+        except AttributeError:  # a root without a parent (a detached node)
+            up = top
+        while up != top:
+            if ends_block:
+                flush(level)
+            top, level, in_bold, skipping, ends_block = stack.pop()
+        tag_id = node.tag_id
+        if tag_id == _TEXT_ID:
+            if skipping:
+                continue
+            content = (node.text_content or "")[:budget]
+            budget -= len(content)
+            parts.append(content)
+            if budget <= 0:
+                break
+            size = len(content.strip())
+            bold[1] += size
+            if in_bold:
+                bold[0] += size
+            continue
+        stack.append((top, level, in_bold, skipping, ends_block))
+        top = node.mem_id
+        ends_block = False
+        if skipping:
+            continue
+        kind = kinds.get(tag_id)
+        if kind is None:
+            kind = kinds[tag_id] = _line_kind(node)
+        if kind & _LINE_BR:
+            flush()
+            continue
+        index = by_id.get(top)
+        if index is None or (index != first and furniture(index)):
+            skipping = True  # dropped tags, comments and furniture, with what they hold
+            continue
+        if kind & _LINE_BLOCK:
+            flush()
+            level = (kind >> 3 & 3) or level
+            if kind & _LINE_H1 and is_title is not None and is_title(node):
+                skipping = True
+                continue
+            ends_block = True
+        if kind & _LINE_BOLD:
+            in_bold = True
+    else:  # the walk ended with elements open: they close now (not after running out of budget)
+        while stack:
+            if ends_block:
+                flush(level)
+            top, level, in_bold, skipping, ends_block = stack.pop()
+    flush()
+    return out
 
 
 def _accelerator() -> ModuleType | None:

@@ -432,6 +432,272 @@ static PyObject *measure(PyObject *module, PyObject *root)
     return result;
 }
 
+/* --- lines: the walk of `_tree.lines_python` ------------------------------------------ */
+
+/* What `_tree._line_kind` says of a tag: bits, cached per static tag id as `static_kind` is. */
+enum { LINE_BR = 1, LINE_BOLD = 2, LINE_BLOCK = 4, LINE_H1 = 64 };
+static signed char static_line[STATIC_IDS];
+static PyObject *line_kind_of = NULL; /* the function `static_line` was filled by */
+
+static int line_kind(node_t *node, PyObject *parser, PyObject *function, PyObject *custom)
+{
+    uintptr_t id = node->local_name;
+    if (id < STATIC_IDS && static_line[id] >= 0)
+        return static_line[id];
+    PyObject *key = NULL;
+    if (id >= STATIC_IDS) {
+        key = PyLong_FromSize_t((size_t)id);
+        if (key == NULL)
+            return -1;
+        PyObject *known = PyDict_GetItemWithError(custom, key);
+        if (known != NULL) {
+            Py_DECREF(key);
+            return (int)PyLong_AsLong(known);
+        }
+        if (PyErr_Occurred()) {
+            Py_DECREF(key);
+            return -1;
+        }
+    }
+    PyObject *obj = wrap(node, parser);
+    PyObject *answer = obj ? PyObject_CallOneArg(function, obj) : NULL;
+    Py_XDECREF(obj);
+    long value = answer ? PyLong_AsLong(answer) : -1;
+    Py_XDECREF(answer);
+    if (value < 0 || value > 127) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "_line_kind gave an unknown kind");
+        Py_XDECREF(key);
+        return -1;
+    }
+    if (key == NULL) {
+        static_line[id] = (signed char)value;
+    } else {
+        PyObject *boxed = PyLong_FromLong(value);
+        int failed = boxed == NULL || PyDict_SetItem(custom, key, boxed) < 0;
+        Py_XDECREF(boxed);
+        Py_DECREF(key);
+        if (failed)
+            return -1;
+    }
+    return (int)value;
+}
+
+typedef struct {
+    PyObject *out;   /* list of (text, level, all bold) */
+    PyObject *parts; /* the current line's text pieces */
+    Py_ssize_t bold, all;
+} line_t;
+
+/* `flush` of `lines_python`: the pieces so far as one line, if there are any. */
+static int flush(line_t *l, long level)
+{
+    if (PyList_GET_SIZE(l->parts) == 0)
+        return 0;
+    PyObject *empty = PyUnicode_New(0, 0);
+    PyObject *text = empty ? PyUnicode_Join(empty, l->parts) : NULL;
+    Py_XDECREF(empty);
+    if (text == NULL || PyList_SetSlice(l->parts, 0, PyList_GET_SIZE(l->parts), NULL) < 0) {
+        Py_XDECREF(text);
+        return -1;
+    }
+    int all_bold = l->bold > 0 && l->bold >= l->all;
+    l->bold = l->all = 0;
+    PyObject *line = Py_BuildValue("(NlO)", text, level, all_bold ? Py_True : Py_False);
+    int failed = line == NULL || PyList_Append(l->out, line) < 0;
+    Py_XDECREF(line);
+    return failed ? -1 : 0;
+}
+
+/* len(text.strip()) */
+static Py_ssize_t stripped_length(PyObject *text)
+{
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t start = 0, end = PyUnicode_GET_LENGTH(text);
+    while (start < end && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, start)))
+        start++;
+    while (end > start && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end - 1)))
+        end--;
+    return end - start;
+}
+
+typedef struct {
+    node_t *node;
+    long level;
+    int in_bold, ends_block;
+} line_frame_t;
+
+static PyObject *lines(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *root_obj, *by_id, *first, *furniture, *kind_function, *is_title;
+    Py_ssize_t budget;
+    if (!configured) {
+        PyErr_SetString(PyExc_RuntimeError, "xinwen.parse._walk is not configured");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "O!O!OOOOn", node_type, &root_obj, &PyDict_Type, &by_id, &first,
+                          &furniture, &kind_function, &is_title, &budget))
+        return NULL;
+    if (kind_function != line_kind_of) {
+        memset(static_line, -1, sizeof(static_line));
+        Py_INCREF(kind_function);
+        Py_XSETREF(line_kind_of, kind_function);
+    }
+    node_t *root = node_of(root_obj);
+    PyObject *parser = *(PyObject **)((char *)root_obj + parser_offset);
+    line_t l = {PyList_New(0), PyList_New(0), 0, 0};
+    PyObject *custom = PyDict_New();
+    line_frame_t *stack = NULL;
+    Py_ssize_t depth = 0, capacity = 0;
+    long level = 0;
+    int in_bold = 0, ends_block = 0, failed = l.out == NULL || l.parts == NULL || custom == NULL;
+    node_t *node = failed ? NULL : root;
+    while (node != NULL) {
+        int descend = 0;
+        if (node->type == NODE_TEXT) {
+            chardata_t *chars = (chardata_t *)node;
+            PyObject *content =
+                chars->data ? PyUnicode_DecodeUTF8((const char *)chars->data,
+                                                   (Py_ssize_t)chars->length, "replace")
+                            : PyUnicode_New(0, 0);
+            if (content != NULL && PyUnicode_GET_LENGTH(content) > budget) {
+                PyObject *cut = PyUnicode_Substring(content, 0, budget);
+                Py_SETREF(content, cut);
+            }
+            if (content == NULL || PyList_Append(l.parts, content) < 0) {
+                Py_XDECREF(content);
+                failed = 1;
+                break;
+            }
+            budget -= PyUnicode_GET_LENGTH(content);
+            Py_ssize_t size = stripped_length(content);
+            Py_DECREF(content);
+            if (budget <= 0)
+                break; /* out of budget: what is open is not closed (no flush but the last) */
+            l.all += size;
+            if (in_bold)
+                l.bold += size;
+        } else if (node->type == NODE_ELEMENT) {
+            /* The element's context, as `lines_python` sets it. */
+            long inner_level = level;
+            int inner_bold = in_bold, inner_ends = 0, skip = 0;
+            int k = line_kind(node, parser, kind_function, custom);
+            if (k < 0) {
+                failed = 1;
+                break;
+            }
+            if (k & LINE_BR) {
+                if (flush(&l, 0) < 0) {
+                    failed = 1;
+                    break;
+                }
+            } else {
+                PyObject *key = PyLong_FromSize_t((size_t)(uintptr_t)node);
+                PyObject *index = key ? PyDict_GetItemWithError(by_id, key) : NULL;
+                Py_XDECREF(key);
+                if (index == NULL) {
+                    if (PyErr_Occurred()) {
+                        failed = 1;
+                        break;
+                    }
+                    skip = 1; /* dropped tags, and what measure did not measure */
+                } else {
+                    /* `first`, the root's index, is never furniture. */
+                    int equal = first != Py_None && PyObject_RichCompareBool(index, first, Py_EQ);
+                    PyObject *answer = equal == 0 ? PyObject_CallOneArg(furniture, index) : NULL;
+                    int truth = answer ? PyObject_IsTrue(answer) : 0;
+                    Py_XDECREF(answer);
+                    if (equal < 0 || (equal == 0 && (answer == NULL || truth < 0))) {
+                        failed = 1;
+                        break;
+                    }
+                    skip = equal == 0 && truth;
+                }
+                if (!skip && (k & LINE_BLOCK)) {
+                    if (flush(&l, 0) < 0) {
+                        failed = 1;
+                        break;
+                    }
+                    int heading = (k >> 3) & 3;
+                    if (heading)
+                        inner_level = heading;
+                    if ((k & LINE_H1) && is_title != Py_None) {
+                        PyObject *obj = wrap(node, parser);
+                        PyObject *answer = obj ? PyObject_CallOneArg(is_title, obj) : NULL;
+                        Py_XDECREF(obj);
+                        int truth = answer ? PyObject_IsTrue(answer) : -1;
+                        Py_XDECREF(answer);
+                        if (truth < 0) {
+                            failed = 1;
+                            break;
+                        }
+                        skip = truth;
+                    }
+                    inner_ends = !skip;
+                }
+                if (!skip && (k & LINE_BOLD))
+                    inner_bold = 1;
+            }
+            if (!skip && node->first_child != NULL) {
+                if (depth == capacity) {
+                    capacity = capacity ? capacity * 2 : 64;
+                    line_frame_t *grown =
+                        PyMem_Realloc(stack, (size_t)capacity * sizeof(line_frame_t));
+                    if (grown == NULL) {
+                        PyErr_NoMemory();
+                        failed = 1;
+                        break;
+                    }
+                    stack = grown;
+                }
+                stack[depth++] = (line_frame_t){node, level, in_bold, ends_block};
+                level = inner_level;
+                in_bold = inner_bold;
+                ends_block = inner_ends;
+                descend = 1;
+            } else if (!skip && inner_ends && flush(&l, inner_level) < 0) {
+                failed = 1; /* an empty block closes at once */
+                break;
+            }
+        }
+        if (descend) {
+            node = node->first_child;
+            continue;
+        }
+        while (node != root && node->next == NULL) {
+            node = node->parent;
+            if (depth == 0 || stack[depth - 1].node != node) {
+                PyErr_SetString(PyExc_RuntimeError, "lexbor tree walk lost its place");
+                failed = 1;
+                break;
+            }
+            if (ends_block && flush(&l, level) < 0) {
+                failed = 1;
+                break;
+            }
+            line_frame_t *frame = &stack[--depth];
+            level = frame->level;
+            in_bold = frame->in_bold;
+            ends_block = frame->ends_block;
+        }
+        if (failed || node == root)
+            break;
+        node = node->next;
+    }
+    if (!failed && flush(&l, 0) < 0)
+        failed = 1;
+    PyMem_Free(stack);
+    Py_XDECREF(custom);
+    Py_XDECREF(l.parts);
+    if (failed) {
+        Py_XDECREF(l.out);
+        return NULL;
+    }
+    return l.out;
+}
+
 /* The offset of the one pointer-sized word in `obj`'s own fields that equals `value`, or -1. */
 static Py_ssize_t find_word(PyObject *obj, uintptr_t value)
 {
@@ -508,6 +774,8 @@ static PyMethodDef methods[] = {
      "configure(sample, probe, kind, library, max_texts): check the layouts and set up."},
     {"measure", measure, METH_O,
      "measure(root) -> the columns of _tree.Measured, in the order of its fields."},
+    {"lines", lines, METH_VARARGS,
+     "lines(root, by_id, first, furniture, line_kind, is_title, budget) -> [(text, level, bold)]"},
     {NULL, NULL, 0, NULL},
 };
 

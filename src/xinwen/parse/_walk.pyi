@@ -26,3 +26,12 @@ def measure(
     dict[int, int],
     list[tuple[str, int, bool]],
 ]: ...
+def lines(
+    root: LexborNode,
+    by_id: dict[int, int],
+    first: int | None,
+    furniture: Callable[[int], bool],
+    line_kind: Callable[[LexborNode], int],
+    is_title: Callable[[LexborNode], bool] | None,
+    budget: int,
+) -> list[tuple[str, int, bool]]: ...

@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Iterator
 from datetime import date, timezone
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from importlib import resources
 from urllib.parse import urljoin
 
@@ -20,7 +20,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..models import Block
 from . import dates
-from ._tree import _TEXT_ID, BLOCK_TAGS, HEADING_TAGS, Measured
+from ._tree import BLOCK_TAGS, Measured, lines
 from .trace import Trace
 
 # Class and id hints, in the spirit of readability's; weights calibrated on the corpus
@@ -525,92 +525,20 @@ MAX_BODY = 500_000
 def blocks_of(root: LexborNode, measured: Measured, title: str | None) -> list[Block]:
     """Paragraphs and headings under `root`, in order, skipping link lists and furniture.
 
-    At most `MAX_BODY` characters are taken.
+    At most `MAX_BODY` characters are taken. The walk is `_tree.lines`.
     """
+
+    def is_title(node: LexborNode) -> bool:
+        return clean(node.text()) == title
+
     out: list[Block] = []
-    parts: list[str] = []
-    budget = MAX_BODY
-    bold: list[int] = [0, 0]  # characters in <strong>/<b> on the current line, all characters
-
-    first = measured.by_id.get(root.mem_id)
-
-    def flush(level: int = 0) -> None:
-        if not parts:  # most flushes (every block's start and end): no text, no bold counted
-            return
-        text = clean("".join(parts))
-        parts.clear()
-        all_bold = bold[0] > 0 and bold[0] >= bold[1]
-        bold[0] = bold[1] = 0
+    furniture = partial(_is_furniture, measured)
+    title_test = is_title if title else None
+    for raw, level, all_bold in lines(root, measured, furniture, title_test, MAX_BODY):
+        text = clean(raw)
         if not text or _PUNCT_ONLY.match(text):
-            return
-        if level == 0:
-            level = _heading_level(text, all_bold)
-        out.append(Block(text, level))
-
-    # The walk is lexbor's `traverse()` with a stack of open elements, as in `_tree.measure`
-    # (whitespace-only text nodes included: they separate words). The context of the node being
-    # visited: the innermost open element's mem_id, the heading level in force, whether it is
-    # inside bold, whether it is under a skipped element, and whether closing that element ends
-    # a block (flushing the line with the level).
-    by_id = measured.by_id
-    tags: dict[int, str] = {}  # tag_id -> tag name, for this document
-    stack: list[tuple[int, int, bool, bool, bool]] = []
-    above = root.parent
-    top = above.mem_id if above is not None else 0
-    level, in_bold, skipping, ends_block = 0, False, False, False
-    for node in root.traverse(include_text=True):
-        try:
-            up = node.parent.mem_id  # type: ignore[union-attr]
-        except AttributeError:  # a root without a parent (a detached node)
-            up = top
-        while up != top:
-            if ends_block:
-                flush(level)
-            top, level, in_bold, skipping, ends_block = stack.pop()
-        tag_id = node.tag_id
-        if tag_id == _TEXT_ID:
-            if skipping:
-                continue
-            content = (node.text_content or "")[:budget]
-            budget -= len(content)
-            parts.append(content)
-            if budget <= 0:
-                break
-            size = len(content.strip())
-            bold[1] += size
-            if in_bold:
-                bold[0] += size
             continue
-        stack.append((top, level, in_bold, skipping, ends_block))
-        top = node.mem_id
-        ends_block = False
-        if skipping:
-            continue
-        tag = tags.get(tag_id)
-        if tag is None:
-            tag = tags[tag_id] = node.tag or ""
-        if tag == "br":
-            flush()
-            continue
-        index = by_id.get(top)
-        if index is None or (index != first and _is_furniture(measured, index)):
-            skipping = True  # dropped tags, comments and furniture, with what they hold
-            continue
-        if tag in BLOCK_TAGS:
-            flush()
-            level = HEADING_TAGS.get(tag, level)
-            if tag == "h1" and title and clean(node.text()) == title:
-                skipping = True
-                continue
-            ends_block = True
-        if tag in ("strong", "b"):
-            in_bold = True
-    else:  # the walk ended with elements open: they close now (not after running out of budget)
-        while stack:
-            if ends_block:
-                flush(level)
-            top, level, in_bold, skipping, ends_block = stack.pop()
-    flush()
+        out.append(Block(text, level or _heading_level(text, all_bold)))
     return out
 
 
