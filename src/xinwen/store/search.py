@@ -34,7 +34,9 @@ for the journal's rows.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +67,12 @@ _MARK = ("【", "】")
 # supplementary planes (extensions B-H), and 〇 (U+3007, the ideographic zero of dates).
 _HAN = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 _HAN_RUN_RE = re.compile(f"[{_HAN}]+")
+_HAN_SPLIT_RE = re.compile(f"([{_HAN}]+)")  # the runs kept, between the other text
+_nfkc = unicodedata.normalize
+# index_text's code units: 4 bytes, in the machine's order.
+_UNIT = next(code for code in "IL" if array(code).itemsize == 4)
+_UTF32 = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
+_SPACE = array(_UNIT, [ord(" ")])
 # A word as `unicode61` sees one: letters and digits (not `_`), and here no Han character.
 _WORD_RE = re.compile(rf"[^\W_{_HAN}]+")
 # What --since and --until accept: a year, a month, a day, or a day and a time (ISO-8601).
@@ -146,19 +154,30 @@ def index_text(value: str | None) -> str:
     """
     if not value:
         return ""
+    # Every adjacent pair of the text is made at once, in C, as 4-byte code units: character i
+    # and i + 1 and a space at 3i, 3i + 1 and 3i + 2. A Han run's pairs are then one slice of
+    # it, where they were a string per pair and a join per run: a crawl's process does this
+    # for every article it stores (0.75 -> 0.25 ms for a corpus article's title and body).
+    codes = array(_UNIT, value.encode(_UTF32, "surrogatepass"))
+    size = len(codes)
+    units = _SPACE * (3 * size)
+    units[0::3] = codes
+    units[1 : 3 * size - 3 : 3] = codes[1:]
+    pairs = units.tobytes().decode(_UTF32, "surrogatepass")
     out: list[str] = []
-    position = 0
-    for match in _HAN_RUN_RE.finditer(value):
-        start, end = match.span()
-        if start > position:
-            out.append(_fold(value[position:start]))
-        run = match.group()
-        out.append(" ".join(map(str.__add__, run, run[1:])))  # "" for a 1-character run
-        out.append(run[-1])
-        position = end
-    if position < len(value):
-        out.append(_fold(value[position:]))
-    return " ".join(part for part in out if part)
+    append = out.append
+    start = 0
+    # The text between Han runs at even places, the runs at odd ones.
+    for number, part in enumerate(_HAN_SPLIT_RE.split(value)):
+        end = start + len(part)
+        if number & 1:
+            if end - start > 1:
+                append(pairs[3 * start : 3 * end - 4])
+            append(part[-1])
+        elif part and (part.isascii() or (part := _nfkc("NFKC", part))):
+            append(part)
+        start = end
+    return " ".join(out)
 
 
 def _fold(segment: str) -> str:
