@@ -110,6 +110,10 @@ def test_the_c_walk_keeps_the_nodes_usable() -> None:
     assert div.parser is tree
     assert div.text() == "文字，很多。"
     assert measured.by_id[div.mem_id] == 2
+    assert len(measured.nodes) == 4 and measured.nodes[-1].tag == "p"
+    assert measured.nodes[2].mem_id == measured.nodes[2].mem_id  # a new view, the same node
+    with pytest.raises(IndexError):
+        measured.nodes[4]
     del tree  # the nodes keep their parser (and its tree) alive
     assert measured.nodes[3].text() == "文字，很多。"
 

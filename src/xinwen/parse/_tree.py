@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import mul, sub
@@ -106,7 +106,8 @@ class Measured:
     `texts[runs_start[index]:runs_end[index]]`. Characters are counted without spaces.
     """
 
-    nodes: list[LexborNode] = field(default_factory=list)
+    # The elements (a list, or the C walk's sequence that makes each node when it is asked for).
+    nodes: Sequence[LexborNode] = field(default_factory=list)
     parent: list[int] = field(default_factory=list)  # the parent's index, -1 for the root
     # The nearest block ancestor's index (-1 for the root): inline wrappers (<font>) skipped.
     block_parent: list[int] = field(default_factory=list)
@@ -184,7 +185,9 @@ def measure_python(root: LexborNode) -> Measured:
     counting node by node).
     """
     out = Measured()
-    nodes, parents, uppers = out.nodes, out.parent, out.block_parent
+    nodes: list[LexborNode] = []
+    out.nodes = nodes
+    parents, uppers = out.parent, out.block_parent
     runs_start, runs_end, by_id, texts = out.runs_start, out.runs_end, out.by_id, out.texts
     blocks: list[int] = []  # per text run, the element whose `own` text it is
     # tag_id -> kind for this document. Unknown tags (`o:p`, custom elements) get ids that are

@@ -181,6 +181,52 @@ static inline int is_punct(Py_UCS4 c)
            c == 0xff1a || c == 0x3001;
 }
 
+/* --- Nodes: the elements, wrapped only when asked for ---------------------------------- */
+
+/* A page has ~800 elements and the scorers look at a few hundred: wrapping all of them (GC-tracked
+ * objects, each collection visiting them) was a third of this module's time. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *parser;
+    Py_ssize_t size;
+    node_t **items;
+} nodes_t;
+
+static void nodes_dealloc(nodes_t *self)
+{
+    Py_XDECREF(self->parser);
+    PyMem_Free(self->items);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static Py_ssize_t nodes_length(nodes_t *self)
+{
+    return self->size;
+}
+
+static PyObject *nodes_item(nodes_t *self, Py_ssize_t i)
+{
+    if (i < 0 || i >= self->size) {
+        PyErr_SetString(PyExc_IndexError, "element index out of range");
+        return NULL;
+    }
+    return wrap(self->items[i], self->parser);
+}
+
+static PySequenceMethods nodes_as_sequence = {
+    .sq_length = (lenfunc)nodes_length,
+    .sq_item = (ssizeargfunc)nodes_item,
+};
+
+static PyTypeObject nodes_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "xinwen.parse._walk.Nodes",
+    .tp_doc = "The measured elements in document order, as LexborNode views made on access.",
+    .tp_basicsize = sizeof(nodes_t),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_SEQUENCE,
+    .tp_dealloc = (destructor)nodes_dealloc,
+    .tp_as_sequence = &nodes_as_sequence,
+};
+
 /* --- the walk -------------------------------------------------------------------------- */
 
 typedef struct {
@@ -359,16 +405,24 @@ static PyObject *columns(walk_t *w, PyObject *parser)
                 w->end.items[e] = max_texts;
         }
     }
-    nodes = PyList_New(elements);
-    by_id = PyDict_New();
-    if (nodes == NULL || by_id == NULL)
+    nodes_t *wrapped = PyObject_New(nodes_t, &nodes_type);
+    if (wrapped == NULL)
         goto done;
+    wrapped->items = NULL;
+    wrapped->size = 0;
+    Py_INCREF(parser);
+    wrapped->parser = parser;
+    nodes = (PyObject *)wrapped;
+    wrapped->items = PyMem_Malloc((size_t)(elements ? elements : 1) * sizeof(node_t *));
+    by_id = PyDict_New();
+    if (wrapped->items == NULL || by_id == NULL) {
+        if (wrapped->items == NULL)
+            PyErr_NoMemory();
+        goto done;
+    }
     for (Py_ssize_t e = 0; e < elements; e++) {
         node_t *node = (node_t *)(uintptr_t)w->nodes.items[e];
-        PyObject *obj = wrap(node, parser);
-        if (obj == NULL)
-            goto done;
-        PyList_SET_ITEM(nodes, e, obj);
+        wrapped->items[e] = node;
         PyObject *key = PyLong_FromSize_t((size_t)(uintptr_t)node);
         PyObject *value = PyLong_FromSsize_t(e);
         int failed = key == NULL || value == NULL || PyDict_SetItem(by_id, key, value) < 0;
@@ -377,6 +431,7 @@ static PyObject *columns(walk_t *w, PyObject *parser)
         if (failed)
             goto done;
     }
+    wrapped->size = elements;
     if (!(parents = as_list(w->parent.items, elements)) ||
         !(uppers = as_list(w->upper.items, elements)) ||
         !(text = as_list(o_text, elements)) || !(links = as_list(o_links, elements)) ||
@@ -786,5 +841,16 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__walk(void)
 {
-    return PyModule_Create(&module);
+    if (PyType_Ready(&nodes_type) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&nodes_type);
+    if (PyModule_AddObject(m, "Nodes", (PyObject *)&nodes_type) < 0) {
+        Py_DECREF(&nodes_type);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

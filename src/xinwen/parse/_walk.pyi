@@ -1,5 +1,5 @@
 # The C tree walk (_walk.c); see parse/_tree.py.
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from selectolax.lexbor import LexborNode
 
@@ -13,7 +13,7 @@ def configure(
 def measure(
     root: LexborNode,
 ) -> tuple[
-    list[LexborNode],
+    Sequence[LexborNode],
     list[int],
     list[int],
     list[int],
