@@ -9,6 +9,7 @@ from importlib import resources
 import opencc
 import pytest
 
+from xinwen import normalize as normalize_module
 from xinwen.models import Block, Decoded, Extracted, Section
 from xinwen.normalize import (
     _s2t_characters,
@@ -141,6 +142,33 @@ def test_clean_whitespace_keeps_every_line_in_order():
     lines = ["一、总体要求", "坚持稳中求进。", "二、主要任务", "加强信用卡逾期管理。"]
     messy = "\n".join(f"\u3000\u3000{line}\u00a0" for line in lines)
     assert clean_whitespace(messy).split("\n") == lines
+
+
+def test_clean_whitespace_fast_path_only_skips_what_the_regexes_leave_alone():
+    # A printable text skips the regexes: every character they remove or replace but " " must
+    # be unprintable, or the fast path would keep it.
+    for regex in (normalize_module._SPACES_RE, normalize_module._INVISIBLE_RE):
+        for code in range(0x110000):
+            char = chr(code)
+            if char != " " and regex.fullmatch(char):
+                assert not char.isprintable(), hex(code)
+    assert clean_whitespace("  央行  今日 发布 ") == "央行 今日 发布"
+
+
+@pytest.mark.parametrize(
+    ("texts", "body"),
+    [
+        (["央行今日发布公告。", "領導(da\u030co)人"], "央行今日发布公告。\n领导人"),
+        (["央行今日发布公告。", "銀行(YÍN HÁNG)貸款"], "央行今日发布公告。\n银行贷款"),
+        (["央行今日发布公告。", "咖啡(cafe\u0301)"], "央行今日发布公告。\n咖啡(café)"),
+    ],
+)
+def test_tone_marks_are_found_in_any_block(texts, body):
+    # The body is searched once for tone marks (either case, precomposed or combining), and
+    # only then are blocks composed and stripped of glosses.
+    extracted = Extracted(url=None, title="標題", blocks=[Block(text) for text in texts])
+    article = normalize(extracted, Decoded("", "utf-8", "meta", 0), url="u", site="s")
+    assert article.body == body
 
 
 # --- Boilerplate -----------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from xinwen import extract
+import re
+
+from xinwen import extract, quality
 from xinwen.models import Decoded
 from xinwen.quality import assess
 
@@ -49,3 +51,34 @@ def test_latin_text_has_low_cjk_ratio():
     english = "The central bank cut the reserve requirement ratio today. " * 10
     article = extract(_page("English page", english).encode())
     assert article.cjk_ratio < 0.1
+
+
+# Texts for the counts' fast paths: Han of both ranges and their neighbours, a character beyond
+# U+FFFF, a lone surrogate, every kind of whitespace (some printable-looking, some not).
+ODD_TEXTS = [
+    "",
+    "央行 今日\n发布",
+    "\u33ff\u3400\u9fff\ua000\uf8ff\uf900\ufaff\ufb00",
+    "𠀀𠮷 字\ud800",
+    "a\tb\u3000c\u00a0d\u2028e\x85f\x1cg\u200bh",
+    "Ã©æ–锟斤拷 \ufffd",
+]
+
+
+def test_counts_agree_with_their_regex_definitions():
+    for text in ODD_TEXTS:
+        assert quality._non_space(text) == len(re.sub(r"\s+", "", text)), text
+        assert quality._han(text) == len(re.sub(r"[^\u3400-\u9fff\uf900-\ufaff]+", "", text))
+        assert quality._mojibake(text) == (quality._MOJIBAKE.search(text) is not None)
+
+
+def test_mojibake_leads_cover_every_alternative():
+    # `_mojibake` skips the regex when no lead character is present: each alternative of the
+    # pattern must start with one of them.
+    for alternative in quality._MOJIBAKE.pattern.split("|"):
+        first = alternative[1] if alternative.startswith("[") else alternative[0]
+        if alternative.startswith("\\u"):
+            first = chr(int(alternative[2:6], 16))
+        assert first in quality._MOJIBAKE_LEADS, alternative
+        if alternative.startswith("["):
+            assert set(alternative[1 : alternative.index("]")]) <= set(quality._MOJIBAKE_LEADS)

@@ -20,20 +20,26 @@ SHORT_BODY = 200
 # Signatures of text decoded with the wrong codec: GBK's replacement bytes read as GBK
 # (锟斤拷), UTF-8 read as Latin-1 (Ã, Â, æ followed by Latin-1 punctuation), and U+FFFD itself.
 _MOJIBAKE = re.compile(r"锟斤拷|烫烫烫|屯屯屯|[ÃÂ][\x80-\xbf]|æ[\x80-\xbf–—˜]|\ufffd")
-# Han characters are counted as what is left once everything else is removed: one pass in C,
-# where `findall` built a list of one-character strings (175 -> 68 us a corpus article).
-_NOT_HAN = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff]+")
+# The first characters of `_MOJIBAKE`'s alternatives: a text holding none of them cannot match,
+# and seven `in` tests find that out faster than the regex's search (tests/test_quality.py
+# checks the list against the pattern).
+_MOJIBAKE_LEADS = "锟烫屯ÃÂæ\ufffd"
+# The Han characters counted for `cjk_ratio`: U+3400-U+9FFF and U+F900-U+FAFF, which are the
+# UTF-16 code units whose high byte is one of these.
+_HAN_HIGH_BYTES = bytes([*range(0x34, 0xA0), 0xF9, 0xFA])
 _SPACE = re.compile(r"\s+")
 
 
 def assess(article: Article, decoded: Decoded) -> Article:
     """The article with its quality measures and flags."""
-    text = _SPACE.sub("", article.body)
-    han = len(_NOT_HAN.sub("", article.body))  # no Han character is a space
+    # The counts and the mojibake test below avoid regex scans of the body: 0.18 -> 0.04 ms a
+    # corpus article.
+    chars = _non_space(article.body)
+    han = _han(article.body)  # no Han character is a space
     flags: list[str] = []
-    if decoded.errors or _MOJIBAKE.search(article.body) or _MOJIBAKE.search(article.title or ""):
+    if decoded.errors or _mojibake(article.body) or _mojibake(article.title or ""):
         flags.append("mojibake_suspect")
-    if len(text) < SHORT_BODY:
+    if chars < SHORT_BODY:
         flags.append("short_body")
     if article.published_at is None:
         flags.append("date_missing")
@@ -42,10 +48,35 @@ def assess(article: Article, decoded: Decoded) -> Article:
     return article.model_copy(
         update={
             "decode_errors": decoded.errors,
-            "cjk_ratio": round(han / len(text), 3) if text else 0.0,
+            "cjk_ratio": round(han / chars, 3) if chars else 0.0,
             "flags": flags,
         }
     )
+
+
+def _non_space(text: str) -> int:
+    """The number of characters of `text` that are not whitespace (`\\s`)."""
+    # A normalized body's only whitespace is spaces and newlines: counted, where removing all
+    # whitespace with a regex copied the text. Every other whitespace character is unprintable,
+    # so a text that is printable once its newlines are spaces has none.
+    spaced = text.replace("\n", " ")
+    if spaced.isprintable():
+        return len(spaced) - spaced.count(" ")
+    return len(_SPACE.sub("", text))
+
+
+def _han(text: str) -> int:
+    """The number of Han characters (U+3400-U+9FFF, U+F900-U+FAFF) in `text`."""
+    # The high bytes of the text's UTF-16 code units, with the Han ones deleted: three passes
+    # in C, where a regex substitution removed every run of non-Han characters one by one.
+    # Characters beyond U+FFFF become surrogates (high bytes 0xD8-0xDF), never counted; lone
+    # surrogates (possible in a `str` handed to `extract`) pass through the same way.
+    high = text.encode("utf-16-be", "surrogatepass")[::2]
+    return len(high) - len(high.translate(None, _HAN_HIGH_BYTES))
+
+
+def _mojibake(text: str) -> bool:
+    return any(lead in text for lead in _MOJIBAKE_LEADS) and _MOJIBAKE.search(text) is not None
 
 
 # The end of a document: a page without either lost its tail in transit.
