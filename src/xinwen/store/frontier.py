@@ -41,6 +41,32 @@ MAX_LOST = 3
 # Hosts locked per claim attempt: enough to find a free one behind busy or resting hosts.
 _HOSTS_PER_CLAIM = 8
 
+# The statements of every page, built once (a text() built per call was parsed for its
+# parameters and given a cache key each time).
+_ADD = text(
+    "INSERT INTO frontier (url, host, state, depth, attempts, lost, discovered_at, updated_at) "
+    "VALUES (:u, :h, :s, :d, 0, 0, :now, :now) ON CONFLICT (url) DO NOTHING"
+)
+_ADD_PART = text(
+    "UPDATE frontier SET state = 'part', lease_token = NULL, lease_until = NULL, "
+    "updated_at = :now WHERE url = :u AND state <> 'part'"
+)
+_ADD_HOST = text(
+    "INSERT INTO host (host, next_allowed_at) VALUES (:h, :now) ON CONFLICT (host) DO NOTHING"
+)
+_CLAIM = text(
+    "UPDATE frontier SET state = 'leased', lease_token = :token, lease_until = :until, "
+    "attempts = attempts + 1, updated_at = :now WHERE url = ("
+    "SELECT url FROM frontier WHERE state = 'pending' ORDER BY depth, discovered_at LIMIT 1) "
+    "RETURNING url, depth"
+)
+_FINISH_SQL = (
+    "UPDATE frontier SET state = :state, lease_token = NULL, lease_until = NULL, "
+    "last_error_kind = :kind, last_error = :message, updated_at = :now WHERE url = :url"
+)
+_FINISH = text(_FINISH_SQL)
+_FINISH_FENCED = text(_FINISH_SQL + " AND lease_token = :token")  # only while the lease holds
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -110,37 +136,18 @@ def add(connection: Connection, found: list[str], *, depth: int, state: str = "p
     rows: list[dict[str, object]] = [
         {"u": url, "h": host_of(url), "s": state, "d": depth, "now": now} for url in found
     ]
-    connection.execute(
-        text("INSERT INTO frontier (url, host, state, depth, attempts, lost, discovered_at,"
-             " updated_at) VALUES (:u, :h, :s, :d, 0, 0, :now, :now)"
-             " ON CONFLICT (url) DO NOTHING"),
-        rows,
-    )  # fmt: skip
+    connection.execute(_ADD, rows)
     if state == "part":  # a later part of an article is never crawled on its own, known or not
-        connection.execute(
-            text("UPDATE frontier SET state = 'part', lease_token = NULL, lease_until = NULL, "
-                 "updated_at = :now WHERE url = :u AND state <> 'part'"),
-            [{"u": url, "now": now} for url in found],
-        )  # fmt: skip
+        connection.execute(_ADD_PART, [{"u": url, "now": now} for url in found])
     hosts = sorted({host_of(url) for url in found})  # sorted: workers lock rows in one order
-    connection.execute(
-        text("INSERT INTO host (host, next_allowed_at) VALUES (:h, :now) "
-             "ON CONFLICT (host) DO NOTHING"),
-        [{"h": host, "now": now} for host in hosts],
-    )  # fmt: skip
+    connection.execute(_ADD_HOST, [{"h": host, "now": now} for host in hosts])
 
 
 def claim(connection: Connection, lease: timedelta = LEASE) -> Lease | None:
     """Lease the next pending URL (shallowest first), for a crawl that runs alone."""
     now = _now()
     token = uuid.uuid4().hex
-    row = connection.execute(
-        text("UPDATE frontier SET state = 'leased', lease_token = :token, lease_until = :until, "
-             "attempts = attempts + 1, updated_at = :now WHERE url = ("
-             "SELECT url FROM frontier WHERE state = 'pending' ORDER BY depth, discovered_at "
-             "LIMIT 1) RETURNING url, depth"),
-        {"token": token, "until": now + lease, "now": now},
-    ).first()  # fmt: skip
+    row = connection.execute(_CLAIM, {"token": token, "until": now + lease, "now": now}).first()
     return Lease(str(row[0]), int(row[1]), token) if row is not None else None
 
 
@@ -254,11 +261,8 @@ def finish(
     With a `token`, only while that lease is still held: False if it was lost (the caller rolls
     back what it was about to commit with it).
     """
-    fence = " AND lease_token = :token" if token is not None else ""
     result = connection.execute(
-        text("UPDATE frontier SET state = :state, lease_token = NULL, lease_until = NULL, "
-             "last_error_kind = :kind, last_error = :message, updated_at = :now "
-             f"WHERE url = :url{fence}"),
+        _FINISH if token is None else _FINISH_FENCED,
         {"state": state, "kind": kind, "message": message, "now": _now(), "url": url,
          "token": token},
     )  # fmt: skip
