@@ -160,11 +160,40 @@ def from_trail(
     return None
 
 
+# Names of trail elements: in the class, in the id. An element named twice (`breadcrumb
+# position`, `nav-path`) is a candidate twice, as it was when each name was a selector of its own.
+_NAMED_CLASSES = (
+    "crumb", "bread", "position", "location", "daohang", "path", "weizhi", "mbx", "nav-path",
+)  # fmt: skip
+_NAMED_IDS = ("crumb", "position", "location", "weizhi")
+# The elements so named, in a query that lexbor runs faster than one selector a name (0.32 ->
+# 0.23 ms a corpus page): each selector tried against an element costs, so the names are tried
+# only on elements with a class or an id (`nav-path` is found by `path`). It lists an element
+# at most twice.
 _NAMED = (
-    '[class*="crumb"], [id*="crumb"], [class*="bread"], [class*="position"], [id*="position"], '
-    '[class*="location"], [id*="location"], [class*="daohang"], [class*="path"], '
-    '[class*="weizhi"], [id*="weizhi"], [class*="mbx"], [class*="nav-path"]'
+    '[class]:is([class*="crumb"], [class*="bread"], [class*="position"], [class*="location"], '
+    '[class*="daohang"], [class*="path"], [class*="weizhi"], [class*="mbx"]), '
+    '[id]:is([id*="crumb"], [id*="position"], [id*="location"], [id*="weizhi"])'
 )
+_MAX_NAMED = 8
+
+
+def _named(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The first `_MAX_NAMED` elements named like a trail, each as many times as it is named."""
+    found: list[LexborNode] = []
+    last = -1
+    for node in tree.css(_NAMED):
+        if node.mem_id == last:  # listed again for its id
+            continue
+        last = node.mem_id
+        attrs = node.attributes
+        names, ident = attrs.get("class") or "", attrs.get("id") or ""
+        times = sum(name in names for name in _NAMED_CLASSES)
+        times += sum(name in ident for name in _NAMED_IDS)
+        found.extend([node] * max(1, times))
+        if len(found) >= _MAX_NAMED:
+            break
+    return found[:_MAX_NAMED]
 
 
 def from_named(
@@ -180,7 +209,7 @@ def from_named(
     separators, unless it is explicitly a `crumb` whose separators are drawn by CSS. The first
     candidate that yields a crumb wins.
     """
-    for node in tree.css(_NAMED)[:8]:
+    for node in _named(tree):
         node, text = _without_forms(node)
         if len(text) > 4 * _MAX_TRAIL or len("".join(text.split())) > _MAX_TRAIL:
             continue
