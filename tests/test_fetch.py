@@ -363,3 +363,94 @@ def test_conditional_get_returns_304_without_content():
 
     assert asyncio.run(run()) == (200, b"<p>x</p>", 304, b"")
     assert "if-none-match" not in seen[0] and seen[1]["if-none-match"] == '"v1"'
+
+
+def test_cookies_a_response_sets_are_sent_back():
+    # The jar is skipped for responses that set no cookie (fetch._Cookies); what is set is kept.
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("cookie"))
+        headers = {"Content-Type": "text/html"}
+        if request.url.path in ("/a", "/c"):
+            headers["Set-Cookie"] = f"sid={request.url.path[1:]}; Path=/"
+        return httpx.Response(200, content=b"<p>x</p>", headers=headers)
+
+    async def run() -> None:
+        async with Fetcher(FetchSettings(delay=0), transport=httpx.MockTransport(handler)) as f:
+            for path in ("/a", "/b", "/c", "/d"):
+                await f.fetch("http://news.test" + path)
+
+    asyncio.run(run())
+    assert seen == [None, "sid=a", "sid=a", "sid=c"]
+
+
+async def _keep_alive_server(served: list[int]) -> asyncio.Server:
+    """Answers one request per connection, keeping it open, then closes it a moment later."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        served.append(len(served) + 1)
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 8\r\n\r\n")
+            writer.write(b"<p>x</p>")
+            await writer.drain()
+            await asyncio.sleep(0.05)
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0)
+
+
+def test_an_idle_connection_the_server_closed_is_not_reused():
+    # httpcore asks an idle connection's socket whether it is readable before reusing it: the
+    # end of the stream sent by a server that closed it. fetch._Stream answers that question.
+    served: list[int] = []
+
+    async def run() -> tuple[int, int]:
+        server = await _keep_alive_server(served)
+        port = server.sockets[0].getsockname()[1]
+        config = FetchSettings(delay=0, trusted_hosts=frozenset({"127.0.0.1"}))
+        async with server, Fetcher(config) as fetcher:
+            first = await fetcher.fetch(f"http://127.0.0.1:{port}/1")
+            await asyncio.sleep(0.3)  # the server has closed the connection by now
+            second = await fetcher.fetch(f"http://127.0.0.1:{port}/2")
+        return first.attempts, second.attempts
+
+    assert asyncio.run(run()) == (1, 1)  # no failed request on the dead connection
+    assert served == [1, 2]
+
+
+def test_the_readability_of_a_connection_is_httpcore_s_answer():
+    import httpcore
+
+    from xinwen.fetch import _Stream
+
+    async def run() -> list[tuple[bool, bool]]:
+        served: list[int] = []
+        server = await _keep_alive_server(served)
+        port = server.sockets[0].getsockname()[1]
+        answers = []
+        async with server:
+            inner = await httpcore.AnyIOBackend().connect_tcp("127.0.0.1", port)
+            stream = _Stream(inner)
+            states = [stream.get_extra_info("is_readable")]
+            answers.append((states[0], inner.get_extra_info("is_readable")))  # nothing yet
+            await stream.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            await asyncio.sleep(0.02)
+            answers.append(
+                (stream.get_extra_info("is_readable"), inner.get_extra_info("is_readable"))
+            )
+            await stream.read(65536)
+            await asyncio.sleep(0.2)  # closed by the server: the end of the stream is readable
+            answers.append(
+                (stream.get_extra_info("is_readable"), inner.get_extra_info("is_readable"))
+            )
+            assert stream.get_extra_info("server_addr") == ("127.0.0.1", port)
+            await stream.aclose()
+            answers.append(
+                (stream.get_extra_info("is_readable"), inner.get_extra_info("is_readable"))
+            )
+        return answers
+
+    assert asyncio.run(run()) == [(False, False), (True, True), (True, True), (True, True)]

@@ -38,6 +38,7 @@ import ipaddress
 import logging
 import random
 import re
+import select
 import socket
 import ssl
 import time
@@ -527,6 +528,77 @@ def blocked(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 _FETCH_URL: contextvars.ContextVar[str] = contextvars.ContextVar("xinwen_fetch_url")
 
 
+class _Stream(httpcore.AsyncNetworkStream):
+    """A connection's stream from httpcore's backend, its socket's readability asked directly.
+
+    Before each request httpcore's pool asks every idle connection whether its socket is
+    readable (closed by the server); the AnyIO backend answered by building a table of the
+    socket's attributes, its peer's address asked of the kernel, for each connection every
+    time: with 16 connections, a fifth of the fetch's CPU on a local site (2.0 -> 1.55 ms a
+    page). The socket is looked up once here instead; the answer is httpcore's
+    (`httpcore._utils.is_socket_readable`).
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream, sock: Any = None) -> None:
+        self._inner = inner
+        self._socket = sock if sock is not None else inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        # TLS runs over the same socket, whose readability is still the question.
+        tls = await self._inner.start_tls(ssl_context, server_hostname, timeout)
+        return _Stream(tls, self._socket)
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":
+            return _readable(self._socket)
+        return self._inner.get_extra_info(info)
+
+
+_poll = getattr(select, "poll", None)
+
+
+def _readable(sock: socket.socket | None) -> bool:
+    """Whether a socket has something to read (the end of the stream included): True for a
+    socket that is gone, as httpcore answers."""
+    fd = None if sock is None else sock.fileno()
+    if fd is None or fd < 0:
+        return True
+    if _poll is None:  # no poll() (Windows): select, as httpcore does
+        return bool(select.select([fd], [], [], 0)[0])
+    poller = _poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+class _Cookies(httpx.Cookies):
+    """The client's cookie jar, which skips the jar's work for a response that sets no cookie.
+
+    httpx hands every response to `http.cookiejar`, adapted as a urllib request and response
+    (the URL parsed again), only for the jar to find no Set-Cookie header in most of them.
+    Cookies that are set are kept and sent back exactly as before.
+    """
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        # http.cookiejar reads Set-Cookie and Set-Cookie2, and does nothing without either.
+        headers = response.headers
+        if "set-cookie" in headers or "set-cookie2" in headers:
+            super().extract_cookies(response)
+
+
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
     """httpcore's network backend with the address guard at connect time (DNS rebinding).
 
@@ -557,12 +629,16 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"resolving {host} took over {timeout} s") from exc
         if addresses is None:  # trusted, or the guard is off: connect as usual
-            return await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+            return _Stream(
+                await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+            )
         error: httpcore.ConnectError | None = None
         for address in addresses:
             try:
-                return await self._inner.connect_tcp(
-                    str(address), port, timeout, local_address, socket_options
+                return _Stream(
+                    await self._inner.connect_tcp(
+                        str(address), port, timeout, local_address, socket_options
+                    )
                 )
             except httpcore.ConnectError as exc:  # the next address, as a resolver-connect would
                 error = exc
@@ -572,7 +648,7 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Any = None
     ) -> httpcore.AsyncNetworkStream:
-        return await self._inner.connect_unix_socket(path, timeout, socket_options)
+        return _Stream(await self._inner.connect_unix_socket(path, timeout, socket_options))
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
@@ -662,6 +738,8 @@ class Fetcher:
             limits=limits,
             trust_env=False,
         )
+        # httpx has no parameter for the jar's class: its setter copies into a plain Cookies.
+        self._client._cookies = _Cookies()
         self._hosts: defaultdict[str, _Host] = defaultdict(lambda: _Host(s.per_host))
 
     async def __aenter__(self) -> Fetcher:
