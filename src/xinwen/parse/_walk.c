@@ -753,6 +753,67 @@ static PyObject *lines(PyObject *module, PyObject *args)
     return l.out;
 }
 
+/* --- many_block_tags: `_tree.many_block_tags_python` ------------------------------------ */
+
+/* The '<' in the text: no early exit, so that the compiler vectorizes the loop (-ftree-vectorize:
+ * gcc 12's -O2 alone does not, and is then slower than str.count). */
+#define COUNT_LT(T)                                                                               \
+    {                                                                                             \
+        const T *s = (const T *)data;                                                             \
+        for (Py_ssize_t i = 0; i < n; i++)                                                        \
+            lt += s[i] == '<';                                                                    \
+    }
+/* "<div", "<DIV" and "<li", at each '<': none can overlap another, so one pass counts what three
+ * str.count calls do. */
+#define COUNT_BLOCKS(T)                                                                           \
+    {                                                                                             \
+        const T *s = (const T *)data;                                                             \
+        for (Py_ssize_t i = 0; i + 2 < n; i++) {                                                  \
+            if (s[i] != '<')                                                                      \
+                continue;                                                                         \
+            if (s[i + 1] == 'l' && s[i + 2] == 'i')                                               \
+                blocks++;                                                                         \
+            else if (i + 3 < n && ((s[i + 1] == 'd' && s[i + 2] == 'i' && s[i + 3] == 'v') ||     \
+                                   (s[i + 1] == 'D' && s[i + 2] == 'I' && s[i + 3] == 'V')))      \
+                blocks++;                                                                         \
+        }                                                                                         \
+    }
+
+static PyObject *many_block_tags(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *text;
+    Py_ssize_t limit, lt = 0, blocks = 0;
+    if (!PyArg_ParseTuple(args, "Un", &text, &limit))
+        return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const void *data = PyUnicode_DATA(text);
+    int kind = PyUnicode_KIND(text);
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND:
+        COUNT_LT(Py_UCS1)
+        break;
+    case PyUnicode_2BYTE_KIND:
+        COUNT_LT(Py_UCS2)
+        break;
+    default:
+        COUNT_LT(Py_UCS4)
+    }
+    if (lt < limit)
+        Py_RETURN_FALSE;
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND:
+        COUNT_BLOCKS(Py_UCS1)
+        break;
+    case PyUnicode_2BYTE_KIND:
+        COUNT_BLOCKS(Py_UCS2)
+        break;
+    default:
+        COUNT_BLOCKS(Py_UCS4)
+    }
+    return PyBool_FromLong(blocks >= limit);
+}
+
 /* The offset of the one pointer-sized word in `obj`'s own fields that equals `value`, or -1. */
 static Py_ssize_t find_word(PyObject *obj, uintptr_t value)
 {
@@ -829,6 +890,8 @@ static PyMethodDef methods[] = {
      "configure(sample, probe, kind, library, max_texts): check the layouts and set up."},
     {"measure", measure, METH_O,
      "measure(root) -> the columns of _tree.Measured, in the order of its fields."},
+    {"many_block_tags", many_block_tags, METH_VARARGS,
+     "many_block_tags(html, limit) -> whether html has `limit` tags and `limit` block tags."},
     {"lines", lines, METH_VARARGS,
      "lines(root, by_id, first, furniture, line_kind, is_title, budget) -> [(text, level, bold)]"},
     {NULL, NULL, 0, NULL},
