@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from xinwen.parse.dates import CHINA, MAX_INPUT, parse_date
+from xinwen.parse.dates import CHINA, MAX_INPUT, Reader, parse_date
 
 # A fixed "now", well after every date below, so that no test depends on the clock.
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -631,3 +631,32 @@ def test_the_issue_of_a_periodical_dates_a_reprinted_article():
     )
     article = extract(html.encode())
     assert (article.published_at, article.published_precision) == ("1998-03", "month")
+
+
+READER_TEXTS = [
+    "2024-11-06 19:15:32", "11月6日 10:30", "10-05 08:00", "昨天 10:30", "刚刚", "3小时前",
+    "2024年11月", "２０２４－１１－０６ １９：１５", "7/5/2005 9:23:57 PM", "2024-11-06T10:15:00Z",
+    "2099-01-01", "12月31日", "no date", "", "1月1日 00:10",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("url", "anchor"),
+    [
+        (None, None),
+        ("https://news.example.cn/2024/1231/a.html", None),
+        ("https://news.example.cn/a.html", date(2023, 6, 1)),
+        ("https://news.example.cn/2024/1231/a.html", date(2023, 6, 1)),
+    ],
+)
+def test_one_reader_reads_many_texts_as_parse_date_reads_each(
+    url: str | None, anchor: date | None
+) -> None:
+    # The reader works out the clock and the URL's stamp once, for all the texts it reads.
+    tokyo = timezone(timedelta(hours=9))
+    for zone in (CHINA, tokyo):
+        reader = Reader(zone=zone, now=NOW, url=url, anchor=anchor)
+        for text in READER_TEXTS:
+            assert reader.read(text) == parse_date(
+                text, zone=zone, now=NOW, url=url, anchor=anchor
+            ), text

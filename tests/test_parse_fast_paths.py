@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import re
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin
 
 import pytest
@@ -10,6 +12,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from xinwen.parse import generic, published
 from xinwen.parse._tree import measure
+from xinwen.parse.trace import Trace
 
 SCRIPTS = [
     'var publish_time = "2024-11-06 19:15:32";',
@@ -111,7 +114,8 @@ def test_blocks_stop_at_the_body_cap() -> None:
     assert [len(b.text) for b in blocks] == [generic.MAX_BODY]
 
 
-# The one alternation that `published._date_hint` splits into a regex per form.
+# The one alternation, searched in each run, that `published._hinted` replaces with literal
+# searches in all runs joined.
 DATE_HINT = re.compile(
     r"[\d０-９]{1,4}\s*[-/.年月－／．]|[〇零○一二三四五六七八九]{2,4}年|刚刚|[分时天钟秒]前|[昨前今]天"
     r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}\.?\s{1,3}\d"
@@ -120,12 +124,44 @@ RUNS = [
     "2024-11-06", "１１月６日", "12345.6", "发布于 2024 年", "二〇二四年", "一年", "九十年代",
     "刚刚", "刚才", "3分钟前", "30秒前", "前面", "昨天", "天天", "今 天", "Jan 5", "January  12",
     "Jane 5", "jan 5", "no date", "", "第3、4名", "3 /", "2024", "年月日",
+    # Digits and spaces as `\d` and `\s` see them: Arabic-Indic digits, ideographic spaces.
+    "٢٠٢٤-", "2024\u3000\u3000年", "2024\n\t -", "x -", " -", "-", "Jan\u3000５", "Jan 5", "\0",
+    "２０２４．", "a\0b 3-", "3\0-",
 ]  # fmt: skip
 
 
+def _per_run(runs: list[str]) -> list[int]:
+    return [i for i, run in enumerate(runs) if DATE_HINT.search(run)]
+
+
 @pytest.mark.parametrize("text", RUNS)
-def test_date_hint_is_the_one_alternation(text: str) -> None:
-    assert published._date_hint(text) == bool(DATE_HINT.search(text))
+def test_hinted_run_is_the_one_alternation(text: str) -> None:
+    assert published._hinted([text]) == _per_run([text])
+
+
+# Pieces that make a hint only together: no hint may be found across two runs.
+PIECES = [
+    "2024", "-11", "年", "二〇", "二四年", "刚", "昨", "天", "Jan", " 5", "3 ", "分前", "", " ",
+]  # fmt: skip
+
+
+def test_hinted_runs_are_the_runs_the_alternation_finds_alone() -> None:
+    assert published._hinted(RUNS) == _per_run(RUNS)
+    for first in PIECES:
+        for second in PIECES:
+            runs = [first, second, "", first + second, second]
+            assert published._hinted(runs) == _per_run(runs), runs
+
+
+def test_hinted_runs_match_the_alternation_on_random_pages() -> None:
+    alphabet = "0１٣ \u3000\n-/.年月－／．〇二四刚分时天钟秒前昨今JanFebMay xz\0"
+    rng = random.Random(7)
+    for _ in range(3000):
+        runs = [
+            "".join(rng.choice(alphabet) for _ in range(rng.randrange(6)))
+            for _ in range(rng.randrange(1, 8))
+        ]
+        assert published._hinted(runs) == _per_run(runs), runs
 
 
 _BASES = [
@@ -152,3 +188,69 @@ def test_links_resolve_as_urljoin_resolves_them() -> None:
         plain = [urljoin(base, h).split("#", 1)[0] for h in hrefs if not h.startswith("mailto:")]
         expected = [url for url in plain if url.startswith(("http://", "https://"))]
         assert generic.links_of(tree, base) == expected, base
+
+
+# Runs for random pages: dates with and without a time, labels before them in the same run or
+# the one before, links, a periodical's issue, relative and yearless dates, prose.
+_DATED_RUNS = [
+    "发布时间：2024-11-06 19:15", "2024-11-06", "2024年11月6日 10:30", "来源：新华社", "时间：",
+    "11月5日", "3小时前", "刚刚", "昨天 10:30", "《北京之春》1998年3月号", "(2024-11-02)", "19:15",
+    "发表于 2005/05/17 22:11:42", "2024-11-06", "二〇二四年十一月六日", "Nov 6, 2024", "第3、4名",
+    "心理咨询师提醒，焦虑情绪需要及时疏导，家长要多陪伴孩子，耐心倾听，这是一段很长的正文。2024年11月1日",
+]  # fmt: skip
+
+
+def _random_page(rng: random.Random) -> str:
+    def runs(count: int) -> str:
+        parts = []
+        for _ in range(count):
+            text = rng.choice(_DATED_RUNS)
+            parts.append(f"<a href=x>{text}</a>" if rng.random() < 0.2 else f"<p>{text}</p>")
+        return "".join(parts)
+
+    above, inside, below = (rng.randrange(12) for _ in range(3))
+    return f"<body>{runs(above)}<div id=body>{runs(inside)}</div>{runs(below * 8)}</body>"
+
+
+def test_visible_without_a_trace_chooses_what_the_traced_walk_chooses() -> None:
+    # Untraced, `visible` reads runs best-placed first and skips those that cannot win; traced,
+    # it reads every run in page order. Both must choose the same date (ties: the first run).
+    rng = random.Random(11)
+    labels = generic.labels()["date"]
+    now = datetime(2024, 11, 7, 12, 0, tzinfo=timezone(timedelta(hours=8)))
+    chosen = set()
+    for _ in range(150):
+        tree = LexborHTMLParser(_random_page(rng))
+        assert tree.body is not None
+        measured = measure(tree.body)
+        body = next(i for i, n in enumerate(measured.nodes) if n.attributes.get("id") == "body")
+        for title_run in (None, 0, rng.randrange(len(measured.texts) + 1)):
+            for when in (now, None):
+                args = (measured, title_run, body, labels, timezone(timedelta(hours=8)))
+                fast = published.visible(*args, now=when)
+                traced = published.visible(*args, Trace(), now=when)
+                assert fast == traced
+                chosen.add(None if fast is None else fast.found.raw)
+    assert len(chosen) > 5  # the pages give many different winners
+
+
+@pytest.mark.parametrize(
+    "runs",
+    [
+        ["3小时前"], ["5分钟前"], ["刚刚"], ["昨天 10:30"], ["11月5日 10时30分"],
+        ["11月5日 8点30分"], ["2024-11-05 ８：３０"], ["19:15 2024/11/05"],
+        ["2024-11-05T08:30:00Z"], ["Nov 5, 2024 8:30"],
+        ["发布时间：", "2024-11-05"], ["发布时间：2024-11-05"], ["《北京之春》2024年10月号"],
+    ],
+)  # fmt: skip
+def test_visible_reads_a_run_that_wins_only_by_its_time_or_label(runs: list[str]) -> None:
+    # A date of the day right after the headline first: a later run beats it only with a time,
+    # a label or a periodical's issue, which the untraced walk must not rule out.
+    html = "".join(f"<p>{text}</p>" for text in ["标题", "2024-11-06", *runs])
+    tree = LexborHTMLParser(f"<body>{html}</body>")
+    assert tree.body is not None
+    now = datetime(2024, 11, 7, 12, 0, tzinfo=timezone(timedelta(hours=8)))
+    args = (measure(tree.body), 0, None, generic.labels()["date"], timezone(timedelta(hours=8)))
+    fast = published.visible(*args, now=now)
+    assert fast == published.visible(*args, Trace(), now=now)
+    assert fast is not None and fast.found.raw != "2024-11-06"

@@ -22,7 +22,6 @@ input is cut to MAX_INPUT characters first (fault matrix row 33: ReDoS and bogus
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -130,6 +129,10 @@ _URL_DATE = re.compile(
     r"(?<!\d)(?P<y>(?:19|20)\d\d)[-/_]?(?P<m>0[1-9]|1[0-2])[-/]?(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"
 )
 
+# `_with_year`'s patterns, by (a `-` or `/` in the text) + 2 * (a 年 in it): the `in` tests
+# spare most texts the patterns that cannot match them.
+_WITH_YEAR = ((_YMD_RE,), (_YMD_RE, _YY_RE), (_YMD_RE, _CN_RE), (_YMD_RE, _YY_RE, _CN_RE))
+
 _CN_VALUE = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "○": 0}
 _LATE = ("下午", "晚上", "傍晚")
 
@@ -167,23 +170,92 @@ def parse_date(
     text = text[:MAX_INPUT]
     if not _HINT.search(text):
         return None
-    if _WIDE.search(text):
-        text = text.translate(_FULLWIDTH)
-    clock = now or datetime.now(UTC)
-    clock = (clock if clock.tzinfo else clock.replace(tzinfo=zone)).astimezone(zone)
-    limit = clock + _AHEAD
-    iso = _ISO_RE.search(text)
-    if iso:
-        # An explicit offset is authoritative: if this moment is impossible or in the future,
-        # the naive patterns below must not re-read the same digits as a local time.
-        return _from_iso(iso, zone, limit)
-    return (
-        _with_year(text, zone, limit)
-        or _latin(text, zone, limit)
-        or _yearless(text, zone, clock, limit, url, anchor)
-        or _year_month(text, limit)
-        or _relative(text, zone, clock)
-    )
+    return Reader(zone=zone, now=now, url=url, anchor=anchor).read(text)
+
+
+class Reader:
+    """`parse_date` for many texts read with the same zone, fetch time, URL and anchor.
+
+    What does not depend on the text (the clock and the limit, the URL's date stamp) is worked
+    out once: `published.visible` reads ~28 text runs a page with one reader.
+    """
+
+    __slots__ = ("_anchor", "_clock", "_limit", "_stamp", "_stamped", "_url", "_zone")
+
+    def __init__(
+        self,
+        *,
+        zone: timezone = CHINA,
+        now: datetime | None = None,
+        url: str | None = None,
+        anchor: date | None = None,
+    ) -> None:
+        clock = now or datetime.now(UTC)
+        self._clock = (clock if clock.tzinfo else clock.replace(tzinfo=zone)).astimezone(zone)
+        self._limit = self._clock + _AHEAD
+        self._zone = zone
+        self._url = url
+        self._anchor = anchor
+        self._stamp: date | None = None
+        self._stamped = False  # the URL is searched for its stamp when a yearless date needs it
+
+    def read(self, text: str) -> Found | None:
+        """What `parse_date(text, ...)` gives with this reader's arguments."""
+        text = text[:MAX_INPUT]
+        if not _HINT.search(text):
+            return None
+        if _WIDE.search(text):
+            text = text.translate(_FULLWIDTH)
+        zone, limit = self._zone, self._limit
+        # An ISO time has both: the `in` tests spare most texts the search.
+        iso = _ISO_RE.search(text) if "-" in text and ":" in text else None
+        if iso:
+            # An explicit offset is authoritative: if this moment is impossible or in the future,
+            # the naive patterns below must not re-read the same digits as a local time.
+            return _from_iso(iso, zone, limit)
+        return (
+            _with_year(text, zone, limit)
+            or _latin(text, zone, limit)
+            or self._yearless(text)
+            or _year_month(text, limit)
+            or _relative(text, zone, self._clock)
+        )
+
+    def _yearless(self, text: str) -> Found | None:
+        """The leftmost valid `11月6日` or `11-06 19:15`, its year taken from the URL, the anchor
+        date or `now`."""
+        # Cheap `in` tests spare the patterns most text runs (a page has hundreds).
+        dash = ":" in text and ("-" in text or "/" in text)
+        if "月" in text:
+            patterns = (_MD_RE, _MD_DASH_RE) if dash else (_MD_RE,)
+        elif dash:
+            patterns = (_MD_DASH_RE,)
+        else:
+            return None
+        if not self._stamped:
+            self._stamp = (_url_date(self._url) if self._url else None) or self._anchor
+            self._stamped = True
+        stamp, clock, zone, limit = self._stamp, self._clock, self._zone, self._limit
+        best: tuple[int, Found] | None = None  # (start, found): the leftmost valid date so far
+        for pattern in patterns:
+            for match in pattern.finditer(text):
+                if best is not None and match.start() >= best[0]:
+                    break
+                month, day = int(match["m"]), int(match["d"])
+                found = None
+                for year in _years(month, day, stamp, clock):
+                    found = _found(text, match, _date(year, month, day), zone, limit)
+                    if found is not None:
+                        break
+                if found is not None:
+                    if best is None or found[0] < best[0]:
+                        best = found
+                    break
+        if best is None:
+            return None
+        if stamp is None:
+            return replace(best[1], anchored=False)  # the year is a guess from `now`
+        return best[1]
 
 
 def _from_iso(match: re.Match[str], zone: timezone, limit: datetime) -> Found | None:
@@ -204,33 +276,15 @@ def _from_iso(match: re.Match[str], zone: timezone, limit: datetime) -> Found | 
 
 def _with_year(text: str, zone: timezone, limit: datetime) -> Found | None:
     """The leftmost valid date that states its year, whatever its form."""
-
-    def read(pattern: re.Pattern[str], match: re.Match[str]) -> tuple[int, Found] | None:
-        year, month, day = _ymd(pattern, match)
-        if year < _MIN_YEAR:
-            return None
-        return _found(text, match, _date(year, month, day), zone, limit)
-
-    patterns = [_YMD_RE]
-    if "-" in text or "/" in text:
-        patterns.append(_YY_RE)
-    if "年" in text:
-        patterns.append(_CN_RE)
-    return _leftmost(text, patterns, read)
-
-
-def _leftmost(
-    text: str,
-    patterns: list[re.Pattern[str]],
-    read: Callable[[re.Pattern[str], re.Match[str]], tuple[int, Found] | None],
-) -> Found | None:
-    """The valid match that starts first among all patterns' matches (invalid ones skipped)."""
-    best: tuple[int, Found] | None = None
-    for pattern in patterns:
+    best: tuple[int, Found] | None = None  # (start, found): the leftmost valid date so far
+    for pattern in _WITH_YEAR[("-" in text or "/" in text) + 2 * ("年" in text)]:
         for match in pattern.finditer(text):
             if best is not None and match.start() >= best[0]:
                 break
-            found = read(pattern, match)
+            year, month, day = _ymd(pattern, match)
+            if year < _MIN_YEAR:
+                continue
+            found = _found(text, match, _date(year, month, day), zone, limit)
             if found is not None:
                 if best is None or found[0] < best[0]:
                     best = found
@@ -327,38 +381,6 @@ def _hour(hour: int, ampm: str | None, latin: str | None) -> int:
         elif not pm and hour == 12:
             hour = 0
     return hour
-
-
-def _yearless(
-    text: str,
-    zone: timezone,
-    clock: datetime,
-    limit: datetime,
-    url: str | None,
-    anchor: date | None = None,
-) -> Found | None:
-    """The leftmost valid `11月6日` or `11-06 19:15`, its year taken from the URL, the anchor
-    date or `now`."""
-    # Cheap `in` tests spare the patterns most text runs (a page has hundreds).
-    patterns = [_MD_RE] if "月" in text else []
-    if ":" in text and ("-" in text or "/" in text):
-        patterns.append(_MD_DASH_RE)
-    if not patterns:
-        return None
-    stamp = (_url_date(url) if url else None) or anchor
-
-    def read(_: re.Pattern[str], match: re.Match[str]) -> tuple[int, Found] | None:
-        month, day = int(match["m"]), int(match["d"])
-        for year in _years(month, day, stamp, clock):
-            found = _found(text, match, _date(year, month, day), zone, limit)
-            if found is not None:
-                return found
-        return None
-
-    found = _leftmost(text, patterns, read)
-    if found is not None and stamp is None:
-        return replace(found, anchored=False)  # the year is a guess from `now`
-    return found
 
 
 def _years(month: int, day: int, stamp: date | None, clock: datetime) -> list[int]:
