@@ -7,7 +7,7 @@ import random
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from xinwen.parse import category, generic
+from xinwen.parse import category, generic, picks
 from xinwen.parse._tree import BLOCK_TAGS, measure, measure_python
 
 # --- _hint_of: lower-cased ASCII names against the re.I patterns ---------------------------------
@@ -122,8 +122,9 @@ def test_the_element_queries_find_what_one_selector_a_name_finds() -> None:
     for _ in range(400):
         tree = LexborHTMLParser(_random_page(rnd))
         named = [node.mem_id for node in tree.css(_ONE_SELECTOR_A_NAME["named"])[:8]]
-        assert [node.mem_id for node in category._named(tree)] == named
-        assert generic._title_candidates(tree) == _title_candidates_plain(tree)
+        picked = picks.pick(tree, category.NAMED, generic.TITLES)  # one C walk, where built
+        assert [node.mem_id for node in category._named(picked)] == named
+        assert generic._title_candidates(picked) == _title_candidates_plain(tree)
 
 
 def test_a_page_with_many_headline_candidates_is_cut_where_it_was() -> None:
@@ -134,8 +135,9 @@ def test_a_page_with_many_headline_candidates_is_cut_where_it_was() -> None:
         for i in range(200)
     )
     tree = LexborHTMLParser(rows)
-    assert generic._title_candidates(tree) == _title_candidates_plain(tree)
-    assert len(generic._title_candidates(tree)) == 10  # 8 matches each
+    found = generic._title_candidates(picks.pick(tree, generic.TITLES))
+    assert found == _title_candidates_plain(tree)
+    assert len(found) == 10  # 8 matches each
 
 
 # --- score reads only the root's tag --------------------------------------------------------------

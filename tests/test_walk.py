@@ -16,7 +16,7 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from xinwen import encoding
-from xinwen.parse import _tree, generic
+from xinwen.parse import _tree, category, generic, pages, picks
 from xinwen.parse._tree import Measured, _line_kind, astuple_of, lines_python, measure_python
 
 # .ci/run sets it: there the accelerator must be built and in use.
@@ -304,3 +304,57 @@ def test_utf8_bytes_parse_as_their_text_does(deep: bool, monkeypatch: pytest.Mon
     assert from_bytes[2].title == "降准" and "存款准备金率" in from_bytes[2].blocks[0].text
     # The bytes themselves are parsed, unless the text had to be flattened first.
     assert given == [str if deep else bytes, str]
+
+
+QUERIES = [generic.HEAD, generic.TITLES, category.NAMED, pages.NEXT, picks.LINKS]
+SELECT_PAGE = (
+    "<html class=crumb id=Title><head><meta charset=utf-8><meta name=x content=y>"
+    "<script type='Application/LD+JSON'>{}</script><script type=application/ld+json>{}</script>"
+    "<script type='application/ld+json '>{}</script><link rel=NEXT href=/2><link rel href>"
+    "<link rel=canonical><title>题</title></head>"
+    "<body class='BreadCrumb'><h1 class=title id=title>标题</h1><h2>二</h2><h3 class=tit>三</h3>"
+    "<div class='crumb bread position location daohang path weizhi mbx'>多个名字</div>"
+    "<div class=''>空</div><div id=''>空</div><p class='面包屑crumb'>中文名</p>"
+    "<div class='xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxmbx'>末尾</div>"
+    "<span class=CRUMB>大写</span><span class=cru>短</span><span class=tITLE>t</span>"
+    "<a href>空</a><a href=''>空二</a><a rel='next' href=/3>下一页</a><a rel='next page'>x</a>"
+    "<a REL=Next>y</a><a>无</a><svg><a href=#a class=crumb>矢量</a></svg>"
+    "<template><a href=/t class=crumb>模板</a></template><noscript><a href=/n>无脚本</a></noscript>"
+    "<math><h1>数学</h1></math><table><tr><td id=weizhi>位置</td></tr></table></body></html>"
+)
+
+
+def _picked_both(tree: LexborHTMLParser) -> None:
+    fast = picks.pick(tree, *QUERIES)
+    for query in QUERIES:
+        got = [node.mem_id for node in fast[query]]
+        assert got == [node.mem_id for node in tree.css(query.css)], query.css
+
+
+@needs_walk
+def test_picks_find_what_lexbor_finds() -> None:
+    _picked_both(LexborHTMLParser(SELECT_PAGE))
+    _picked_both(LexborHTMLParser(""))
+    tree = LexborHTMLParser(SELECT_PAGE)
+    picked = picks.pick(tree, pages.NEXT)
+    # rel=NEXT and REL=Next count (rel compares without case), rel="next page" does not.
+    assert [n.attributes.get("href") for n in picked[pages.NEXT]] == ["/2", "/3", None]
+
+
+@needs_walk
+def test_picks_find_what_lexbor_finds_on_the_corpus(corpus: Path) -> None:
+    for path in sorted((corpus / "pages").iterdir()):
+        _picked_both(LexborHTMLParser(encoding.decode(path.read_bytes(), None).text))
+
+
+def test_picks_answer_a_query_not_walked_for_from_lexbor() -> None:
+    tree = LexborHTMLParser(SELECT_PAGE)
+    picked = picks.pick(tree, generic.HEAD)
+    assert [n.tag for n in picked[pages.NEXT]] == [n.tag for n in tree.css(pages.NEXT.css)]
+
+
+def test_a_query_cannot_compare_a_case_sensitive_attribute_without_case() -> None:
+    with pytest.raises(ValueError, match="without case"):
+        picks.Selector("a", (("href", picks.EQUALS, ("/x",)),))
+    with pytest.raises(ValueError, match="bad values"):
+        picks.Selector("a", (("class", picks.CONTAINS, ("",)),))

@@ -14,7 +14,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..models import Extracted
 from ..rules import Selector, SiteRule
-from . import category, dates, generic, headline, pages, published
+from . import category, dates, generic, headline, pages, picks, published
 from ._tree import Measured, many_block_tags, measure
 from .trace import Trace
 
@@ -147,11 +147,14 @@ def extract(
     rules = rule.extract if rule else None
     tag = f"rule:{rule.id}" if rule else ""
 
-    head = generic.head_elements(tree)
+    # The whole-document queries, in two walks: these before a rule drops elements, the rest
+    # after it (see `picks`).
+    early = picks.pick(tree, generic.HEAD, picks.LINKS) if links else picks.pick(tree, generic.HEAD)
+    head = generic.head_elements(tree, early)
     meta = generic.meta_tags(head["meta"])
     ld = generic.json_ld(head["script"])
     if links:
-        result.links = generic.links_of(tree, url)
+        result.links = generic.links_of(tree, url, picked=early)
     result.canonical = generic.canonical_of(head["link"], url)
 
     for name in ("title", "category", "author", "source", "editor", "published_at"):
@@ -179,10 +182,11 @@ def extract(
     root = tree.body or tree.root
     if root is None:
         return result
+    picked = picks.pick(tree, generic.TITLES, category.NAMED, pages.NEXT, picks.LINKS)
     measured = measure(root)
     texts = measured.texts
     if result.title is None:
-        result.title, method = generic.find_title(tree, meta, ld, trace=trace)
+        result.title, method = generic.find_title(tree, meta, ld, trace=trace, picked=picked)
         result.extracted_by["title"] = f"generic:{method}"
     title_run = _title_index(measured, result.title, url)
     values: dict[int, float] = {}
@@ -196,7 +200,8 @@ def extract(
             for weight, line in near:
                 trace.add("title", line, "near-body", round(weight, 1), "headline-like line")
         if generic.weak_title(result.title):
-            result.title, method = generic.find_title(tree, meta, ld, [t for _, t in near], trace)
+            near_lines = [t for _, t in near]
+            result.title, method = generic.find_title(tree, meta, ld, near_lines, trace, picked)
         elif near and near[0][0] >= headline.STRONG:
             result.title, method = near[0][1], "near-body"
         else:
@@ -229,7 +234,7 @@ def extract(
             result.extracted_by["published_at"] = f"generic:{when.where}"
     if result.category is None:
         result.category, method = _category(
-            tree, meta, ld, result.title, measured, title_run, url, trace
+            tree, meta, ld, result.title, measured, title_run, url, trace, picked
         )
         if result.category:
             result.extracted_by["category"] = f"generic:{method}"
@@ -262,7 +267,7 @@ def extract(
             and chosen.tag not in ("ul", "ol")
         )
     if result.is_article and url:
-        result.next_page = pages.next_page(tree, url, generic.labels()["next_page"])
+        result.next_page = pages.next_page(tree, url, generic.labels()["next_page"], picked)
         # The pager's links to the other parts (1 2 3) are followed as parts, not as articles.
         parts = pages.continuations(url, result.links)
         result.links = [link for link in result.links if link not in parts]
@@ -270,7 +275,7 @@ def extract(
         # A listing's pager (下一页, rel=next, index_1.htm, ?page=2), found apart from its other
         # links: a site's URL patterns may refuse those, and the link cap may have cut the pager.
         result.pagination = pages.listing_pages(
-            tree, url, generic.labels()["next_page"], result.links
+            tree, url, generic.labels()["next_page"], result.links, picked
         )
     result.truncated = sum(len(b.text) for b in result.blocks) >= generic.MAX_BODY
     # 责任编辑 usually closes the article (and is dropped from the body as furniture); the info
@@ -292,6 +297,7 @@ def _category(
     title_run: int | None,
     url: str | None,
     trace: Trace | None,
+    picked: picks.Picked,
 ) -> tuple[str | None, str]:
     labels = generic.labels()
     words = category.Words(
@@ -299,7 +305,7 @@ def _category(
         tuple(labels["breadcrumb_lead"]),
         frozenset(labels["breadcrumb_end"]),
     )
-    crumb = category.from_named(tree, title, words, url, trace)
+    crumb = category.from_named(tree, title, words, url, trace, picked)
     if crumb:
         return crumb, "breadcrumb"
     crumb = category.from_trail(measured, title, title_run, words, url, trace)

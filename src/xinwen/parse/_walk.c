@@ -814,6 +814,204 @@ static PyObject *many_block_tags(PyObject *module, PyObject *args)
     return PyBool_FromLong(blocks >= limit);
 }
 
+/* --- select: `picks.select` -------------------------------------------------------------- */
+
+/* A whole-document CSS query costs ~0.12 ms a corpus page in Lexbor whatever it asks (its selector
+ * engine visits every node), and the extractor makes five: this one walk answers a few queries
+ * of the simple kind they are (tag, attribute present, equal, containing), 0.8 -> 0.1 ms. */
+typedef const unsigned char *(*attr_value_f)(void *attr, size_t *length);
+static attr_value_f attr_value = NULL;
+
+enum { TEST_HAS = 0, TEST_EQUALS = 1, TEST_CONTAINS = 2 };
+#define MAX_TESTS 64
+#define MAX_VALUES 256
+
+typedef struct {
+    const char *name;
+    Py_ssize_t name_length;
+    int op;
+    Py_ssize_t first, count; /* its values: values[first : first + count] */
+    unsigned char starts[32]; /* bitmap of the values' first bytes (TEST_CONTAINS) */
+} test_t;
+
+typedef struct {
+    const char *data;
+    Py_ssize_t length;
+} value_t;
+
+static int ascii_equal_ci(const unsigned char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = a[i], y = (unsigned char)b[i];
+        if (x >= 'A' && x <= 'Z')
+            x += 32;
+        if (y >= 'A' && y <= 'Z')
+            y += 32;
+        if (x != y)
+            return 0;
+    }
+    return 1;
+}
+
+static int passes(node_t *node, const test_t *t, const value_t *values)
+{
+    void *attr = attr_by_name(node, (const unsigned char *)t->name, (size_t)t->name_length);
+    if (attr == NULL)
+        return 0;
+    if (t->op == TEST_HAS)
+        return 1;
+    size_t length = 0;
+    const unsigned char *value = attr_value(attr, &length);
+    if (value == NULL)
+        length = 0;
+    for (Py_ssize_t v = t->first; v < t->first + t->count; v++) {
+        size_t n = (size_t)values[v].length;
+        if (t->op == TEST_EQUALS) {
+            if (n == length && ascii_equal_ci(value, values[v].data, n))
+                return 1;
+        }
+    }
+    if (t->op == TEST_CONTAINS) {
+        for (size_t i = 0; i < length; i++) {
+            unsigned char c = value[i];
+            if (!(t->starts[c >> 3] & (1u << (c & 7))))
+                continue;
+            for (Py_ssize_t v = t->first; v < t->first + t->count; v++) {
+                size_t n = (size_t)values[v].length;
+                if (n <= length - i && (unsigned char)values[v].data[0] == c &&
+                    memcmp(value + i, values[v].data, n) == 0)
+                    return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+typedef struct {
+    long tag; /* -1: any */
+    Py_ssize_t first, count; /* its tests */
+} selector_t;
+
+static PyObject *select_nodes(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *root_obj, *queries;
+    if (!configured) {
+        PyErr_SetString(PyExc_RuntimeError, "xinwen.parse._walk is not configured");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "O!O!", node_type, &root_obj, &PyTuple_Type, &queries))
+        return NULL;
+    /* queries: ((selector, ...), ...); selector: (tag id or -1, ((name, op, (value, ...)), ...)) */
+    Py_ssize_t nqueries = PyTuple_GET_SIZE(queries), nselectors = 0, ntests = 0, nvalues = 0;
+    selector_t selectors[MAX_TESTS];
+    Py_ssize_t query_end[MAX_TESTS]; /* each query's selectors end here */
+    test_t tests[MAX_TESTS];
+    value_t values[MAX_VALUES];
+    if (nqueries > MAX_TESTS)
+        return PyErr_Format(PyExc_ValueError, "too many queries");
+    for (Py_ssize_t q = 0; q < nqueries; q++) {
+        PyObject *query = PyTuple_GET_ITEM(queries, q);
+        if (!PyTuple_Check(query))
+            return PyErr_Format(PyExc_TypeError, "a query is a tuple of selectors");
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(query); k++) {
+            PyObject *tests_of;
+            long tag;
+            if (nselectors == MAX_TESTS)
+                return PyErr_Format(PyExc_ValueError, "too many selectors");
+            if (!PyArg_ParseTuple(PyTuple_GET_ITEM(query, k), "lO!", &tag, &PyTuple_Type,
+                                  &tests_of))
+                return NULL;
+            selector_t *sel = &selectors[nselectors++];
+            sel->tag = tag;
+            sel->first = ntests;
+            sel->count = PyTuple_GET_SIZE(tests_of);
+            for (Py_ssize_t t = 0; t < sel->count; t++) {
+                PyObject *vals;
+                if (ntests == MAX_TESTS)
+                    return PyErr_Format(PyExc_ValueError, "too many tests");
+                test_t *test = &tests[ntests++];
+                memset(test, 0, sizeof(*test));
+                if (!PyArg_ParseTuple(PyTuple_GET_ITEM(tests_of, t), "y#iO!", &test->name,
+                                      &test->name_length, &test->op, &PyTuple_Type, &vals))
+                    return NULL;
+                if (test->op < TEST_HAS || test->op > TEST_CONTAINS)
+                    return PyErr_Format(PyExc_ValueError, "unknown test %d", test->op);
+                test->first = nvalues;
+                test->count = PyTuple_GET_SIZE(vals);
+                for (Py_ssize_t v = 0; v < test->count; v++) {
+                    if (nvalues == MAX_VALUES)
+                        return PyErr_Format(PyExc_ValueError, "too many values");
+                    char *data;
+                    Py_ssize_t length;
+                    if (PyBytes_AsStringAndSize(PyTuple_GET_ITEM(vals, v), &data, &length) < 0)
+                        return NULL;
+                    if (length == 0)
+                        return PyErr_Format(PyExc_ValueError, "an empty value matches nothing");
+                    values[nvalues].data = data;
+                    values[nvalues].length = length;
+                    unsigned char c = (unsigned char)data[0];
+                    test->starts[c >> 3] |= (unsigned char)(1u << (c & 7));
+                    nvalues++;
+                }
+            }
+        }
+        query_end[q] = nselectors;
+    }
+    node_t *root = node_of(root_obj);
+    PyObject *parser = *(PyObject **)((char *)root_obj + parser_offset);
+    PyObject *found = PyTuple_New(nqueries);
+    if (found == NULL)
+        return NULL;
+    for (Py_ssize_t q = 0; q < nqueries; q++) {
+        PyObject *list = PyList_New(0);
+        if (list == NULL) {
+            Py_DECREF(found);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(found, q, list);
+    }
+    node_t *node = root;
+    while (node != NULL) {
+        if (node->type == NODE_ELEMENT) {
+            Py_ssize_t start = 0;
+            for (Py_ssize_t q = 0; q < nqueries; q++) {
+                long times = 0;
+                for (Py_ssize_t k = start; k < query_end[q]; k++) {
+                    const selector_t *sel = &selectors[k];
+                    if (sel->tag >= 0 && node->local_name != (uintptr_t)sel->tag)
+                        continue;
+                    int ok = 1;
+                    for (Py_ssize_t t = sel->first; ok && t < sel->first + sel->count; t++)
+                        ok = passes(node, &tests[t], values);
+                    times += ok;
+                }
+                start = query_end[q];
+                /* Lexbor lists an element once for each selector of the list it matches. */
+                for (long i = 0; i < times; i++) {
+                    PyObject *obj = wrap(node, parser);
+                    int failed = obj == NULL || PyList_Append(PyTuple_GET_ITEM(found, q), obj) < 0;
+                    Py_XDECREF(obj);
+                    if (failed) {
+                        Py_DECREF(found);
+                        return NULL;
+                    }
+                }
+            }
+        }
+        if (node->first_child != NULL && node->type == NODE_ELEMENT) {
+            node = node->first_child;
+            continue;
+        }
+        while (node != root && node->next == NULL)
+            node = node->parent;
+        if (node == root)
+            break;
+        node = node->next;
+    }
+    return found;
+}
+
 /* The offset of the one pointer-sized word in `obj`'s own fields that equals `value`, or -1. */
 static Py_ssize_t find_word(PyObject *obj, uintptr_t value)
 {
@@ -869,8 +1067,9 @@ static PyObject *configure(PyObject *module, PyObject *args)
     void *handle = dlopen(library, RTLD_NOW | RTLD_NOLOAD);
     attr_by_name_f found = handle ? (attr_by_name_f)dlsym(handle, "lxb_dom_element_attr_by_name")
                                   : NULL;
-    if (found == NULL)
-        return PyErr_Format(PyExc_RuntimeError, "lxb_dom_element_attr_by_name not found in %s",
+    attr_value_f value_of = handle ? (attr_value_f)dlsym(handle, "lxb_dom_attr_value_noi") : NULL;
+    if (found == NULL || value_of == NULL)
+        return PyErr_Format(PyExc_RuntimeError, "lexbor's attribute functions not found in %s",
                             library);
     Py_INCREF(Py_TYPE(sample));
     Py_XSETREF(node_type, Py_TYPE(sample));
@@ -879,6 +1078,7 @@ static PyObject *configure(PyObject *module, PyObject *args)
     node_offset = at_node;
     parser_offset = at_parser;
     attr_by_name = found;
+    attr_value = value_of;
     max_texts = texts;
     memset(static_kind, -1, sizeof(static_kind));
     configured = 1;
@@ -892,6 +1092,8 @@ static PyMethodDef methods[] = {
      "measure(root) -> the columns of _tree.Measured, in the order of its fields."},
     {"many_block_tags", many_block_tags, METH_VARARGS,
      "many_block_tags(html, limit) -> whether html has `limit` tags and `limit` block tags."},
+    {"select", select_nodes, METH_VARARGS,
+     "select(root, queries) -> for each query, the elements under root (root too) it finds."},
     {"lines", lines, METH_VARARGS,
      "lines(root, by_id, first, furniture, line_kind, is_title, budget) -> [(text, level, bold)]"},
     {NULL, NULL, 0, NULL},

@@ -16,6 +16,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ._tree import BLOCK_TAGS, Measured
 from .headline import same_page
+from .picks import CONTAINS, Picked, Query, Selector, pick
 from .trace import Trace
 
 # A hyphen separates crumbs only with spaces around it (`首页 - 新闻动态`) or standing alone in
@@ -169,20 +170,24 @@ _NAMED_IDS = ("crumb", "position", "location", "weizhi")
 # The elements so named, in a query that lexbor runs faster than one selector a name (0.32 ->
 # 0.23 ms a corpus page): each selector tried against an element costs, so the names are tried
 # only on elements with a class or an id (`nav-path` is found by `path`). It lists an element
-# at most twice.
-_NAMED = (
+# at most twice. (The C walk answers it with the other queries: see `picks`.)
+NAMED = Query(
     '[class]:is([class*="crumb"], [class*="bread"], [class*="position"], [class*="location"], '
     '[class*="daohang"], [class*="path"], [class*="weizhi"], [class*="mbx"]), '
-    '[id]:is([id*="crumb"], [id*="position"], [id*="location"], [id*="weizhi"])'
+    '[id]:is([id*="crumb"], [id*="position"], [id*="location"], [id*="weizhi"])',
+    (
+        Selector(None, (("class", CONTAINS, _NAMED_CLASSES[:-1]),)),
+        Selector(None, (("id", CONTAINS, _NAMED_IDS),)),
+    ),
 )
 _MAX_NAMED = 8
 
 
-def _named(tree: LexborHTMLParser) -> list[LexborNode]:
+def _named(picked: Picked) -> list[LexborNode]:
     """The first `_MAX_NAMED` elements named like a trail, each as many times as it is named."""
     found: list[LexborNode] = []
     last = -1
-    for node in tree.css(_NAMED):
+    for node in picked[NAMED]:
         if node.mem_id == last:  # listed again for its id
             continue
         last = node.mem_id
@@ -202,14 +207,15 @@ def from_named(
     words: Words,
     url: str | None = None,
     trace: Trace | None = None,
+    picked: Picked | None = None,
 ) -> str | None:
     """The last crumb of an element named like a breadcrumb (`class="crumbs"`, `id="position"`).
 
     A name alone is weak evidence (`position` also names ad slots): the element must show
     separators, unless it is explicitly a `crumb` whose separators are drawn by CSS. The first
-    candidate that yields a crumb wins.
+    candidate that yields a crumb wins. `picked`, if given, holds the answer to `NAMED`.
     """
-    for node in _named(tree):
+    for node in _named(picked or pick(tree, NAMED)):
         node, text = _without_forms(node)
         if len(text) > 4 * _MAX_TRAIL or len("".join(text.split())) > _MAX_TRAIL:
             continue

@@ -21,6 +21,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from ..models import Block
 from . import dates
 from ._tree import BLOCK_TAGS, Measured, lines
+from .picks import CONTAINS, EQUALS, HAS, LINKS, Picked, Query, Selector, pick
 from .trace import Trace
 
 # Class and id hints, in the spirit of readability's; weights calibrated on the corpus
@@ -95,13 +96,25 @@ def clean(text: str) -> str:
 
 # The elements the metadata is read from, found in one query: each query walks the whole
 # document (about 0.1 ms on a corpus page), whatever it looks for.
-_HEAD_CSS = 'meta, script[type="application/ld+json"], link[rel][href]'
+HEAD = Query(
+    'meta, script[type="application/ld+json"], link[rel][href]',
+    (
+        Selector("meta"),
+        Selector("script", (("type", EQUALS, ("application/ld+json",)),)),
+        Selector("link", (("rel", HAS, ()), ("href", HAS, ()))),
+    ),
+)
 
 
-def head_elements(tree: LexborHTMLParser) -> dict[str, list[LexborNode]]:
-    """The page's `<meta>`, JSON-LD `<script>` and `<link rel href>` elements, by tag name."""
+def head_elements(
+    tree: LexborHTMLParser, picked: Picked | None = None
+) -> dict[str, list[LexborNode]]:
+    """The page's `<meta>`, JSON-LD `<script>` and `<link rel href>` elements, by tag name.
+
+    `picked`, if given, holds the answer to `HEAD`.
+    """
     found: dict[str, list[LexborNode]] = {"meta": [], "script": [], "link": []}
-    for node in tree.css(_HEAD_CSS):
+    for node in (picked or pick(tree, HEAD))[HEAD]:
         found.setdefault((node.tag or "").lower(), []).append(node)
     return found
 
@@ -181,17 +194,24 @@ _TITLE_MATCHES = 80
 # The same elements in a query that lexbor runs faster (0.22 -> 0.18 ms a corpus page): each
 # selector tried against an element costs, so the names are tried only on elements with a class
 # or an id, and `title` is left out, `tit` finding it. It lists an element at most 3 times.
-_TITLE_CSS = (
+TITLES = Query(
     "h1, h2, h3, [class]:is([class*='tit'], [class*='Title'], [class*='headline'], "
-    "[class*='biaoti']), [id]:is([id*='title'], [id*='Title'])"
+    "[class*='biaoti']), [id]:is([id*='title'], [id*='Title'])",
+    (
+        Selector("h1"),
+        Selector("h2"),
+        Selector("h3"),
+        Selector(None, (("class", CONTAINS, ("tit", "Title", "headline", "biaoti")),)),
+        Selector(None, (("id", CONTAINS, ("title", "Title")),)),
+    ),
 )
 # Headline candidates are at most this long; longer text is a summary or a paragraph.
 _MAX_TITLE = 120
 
 
-def _title_candidates(tree: LexborHTMLParser) -> list[tuple[str, str]]:
+def _title_candidates(picked: Picked) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
-    nodes = tree.css(_TITLE_CSS)
+    nodes = picked[TITLES]
     # At most 8 matches an element: with 10 elements or fewer the first 80 are all of them.
     count = len(nodes) > _TITLE_MATCHES // 8
     matches, last = 0, -1
@@ -223,6 +243,7 @@ def find_title(
     ld: dict[str, object],
     near_body: list[str] = (),  # type: ignore[assignment]
     trace: Trace | None = None,
+    picked: Picked | None = None,
 ) -> tuple[str | None, str]:
     """The headline and the method that found it.
 
@@ -231,7 +252,7 @@ def find_title(
     that only matches a trailing segment is the site's name). Without confirmation,
     the metadata title is stripped of its site name; without metadata (or only a site name),
     the best headline-like line above the body is used (`near_body`, best first; see
-    `headline.candidates`).
+    `headline.candidates`). `picked`, if given, holds the answer to `TITLES`.
     """
     title_node = tree.css_first("title")
     head_title = clean(title_node.text()) if title_node is not None else ""
@@ -245,7 +266,7 @@ def find_title(
                 trace.add("title", value, method, note="reference for the page's headings")
 
     best: tuple[int, str, str] | None = None
-    for text, tag in _title_candidates(tree):
+    for text, tag in _title_candidates(picked or pick(tree, TITLES)):
         note = "not in <title>, og:title or JSON-LD"
         for ref in references:
             if text not in ref:
@@ -650,10 +671,15 @@ def canonical_of(links: list[LexborNode], base_url: str | None) -> str | None:
     return None
 
 
-def links_of(tree: LexborHTMLParser, base_url: str | None, cap: int = 5000) -> list[str]:
-    """Absolute http(s) link targets in document order, at most `cap` of them."""
+def links_of(
+    tree: LexborHTMLParser, base_url: str | None, cap: int = 5000, picked: Picked | None = None
+) -> list[str]:
+    """Absolute http(s) link targets in document order, at most `cap` of them.
+
+    `picked`, if given, holds the answer to `picks.LINKS`.
+    """
     found: list[str] = []
-    for node in tree.css("a[href]"):
+    for node in (picked or pick(tree, LINKS))[LINKS]:
         href = (node.attributes.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
             continue

@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from .picks import EQUALS, LINKS, Picked, Query, Selector, pick
+
 # A page number in the last path segment: `_2`, `-2`, `_p2` before the extension.
 _PAGE_SUFFIX = re.compile(r"(?:[_-]p?\d{1,3})?(?=\.(?:s?html?|php|aspx?|jsp)$)|(?:[_-]p?\d{1,3})?$")
 _PAGE_PARAMS = frozenset({"page", "p", "pg", "pageno", "pagenum", "page_num", "pn"})
@@ -61,11 +63,16 @@ def is_continuation(url: str, candidate: str) -> bool:
     return _stem(url) == _stem(candidate)
 
 
-def next_page(tree: LexborHTMLParser, url: str | None, labels: list[str]) -> str | None:
-    """The URL of the next part of this article, if the page links to one."""
+def next_page(
+    tree: LexborHTMLParser, url: str | None, labels: list[str], picked: Picked | None = None
+) -> str | None:
+    """The URL of the next part of this article, if the page links to one.
+
+    `picked`, if given, holds the answers to `NEXT` and `picks.LINKS`.
+    """
     if not url:
         return None
-    for href in _next_hrefs(tree, labels):
+    for href in _next_hrefs(picked or pick(tree, NEXT, LINKS), labels):
         target = urljoin(url, href.strip())
         if target.startswith(("http://", "https://")) and is_continuation(url, target):
             return target.split("#")[0]
@@ -73,7 +80,11 @@ def next_page(tree: LexborHTMLParser, url: str | None, labels: list[str]) -> str
 
 
 def listing_pages(
-    tree: LexborHTMLParser, url: str, labels: list[str], links: list[str]
+    tree: LexborHTMLParser,
+    url: str,
+    labels: list[str],
+    links: list[str],
+    picked: Picked | None = None,
 ) -> list[str]:
     """The other pages of the listing at `url`: where its `下一页`/`rel="next"` leads on the same
     host, then the links among `links` that continue its URL, in page order.
@@ -85,7 +96,7 @@ def listing_pages(
     host = urlsplit(url).netloc.lower()
     own = url.split("#")[0]
     found: dict[str, None] = {}
-    for href in _next_hrefs(tree, labels):
+    for href in _next_hrefs(picked or pick(tree, NEXT, LINKS), labels):
         target = urljoin(url, href.strip()).split("#")[0]
         if urlsplit(target).netloc.lower() == host and target != own:
             found[target] = None
@@ -96,10 +107,17 @@ def listing_pages(
     return [link for link in found if link.startswith(("http://", "https://"))]
 
 
-def _next_hrefs(tree: LexborHTMLParser, labels: list[str]) -> list[str]:
+# Links marked as the next page.
+NEXT = Query(
+    'link[rel="next"], a[rel="next"]',
+    (Selector("link", (("rel", EQUALS, ("next",)),)), Selector("a", (("rel", EQUALS, ("next",)),))),
+)
+
+
+def _next_hrefs(picked: Picked, labels: list[str]) -> list[str]:
     wanted = {label.lower() for label in labels}
-    hrefs = [n.attributes.get("href") for n in tree.css('link[rel="next"], a[rel="next"]')]
-    for node in tree.css("a[href]"):
+    hrefs = [n.attributes.get("href") for n in picked[NEXT]]
+    for node in picked[LINKS]:
         if _ARROWS.sub("", node.text()).lower() in wanted:
             hrefs.append(node.attributes.get("href"))
     return [h for h in hrefs if h and not h.startswith(("javascript:", "#"))]
