@@ -15,10 +15,11 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import accumulate
 from operator import mul, sub
 from types import ModuleType
-from typing import cast
+from typing import Any, cast
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -120,6 +121,8 @@ class Measured:
     runs_end: list[int] = field(default_factory=list)
     by_id: dict[int, int] = field(default_factory=dict)  # node.mem_id -> element index
     texts: list[tuple[str, int, bool]] = field(default_factory=list)  # (text, element, in <a>)
+    # An element's class and id as "class id" (either may be empty): the name hints read them.
+    names: Callable[[int], str] = field(default=lambda index: "", compare=False)
 
 
 # What the walk does with a node, decided once per tag per walk (see `_kind`).
@@ -169,7 +172,14 @@ def measure(root: LexborNode) -> Measured:
     """
     if _walk is None:
         return measure_python(root)
-    return Measured(*_walk.measure(root))
+    return measured_of(_walk.measure(root))
+
+
+def measured_of(columns: tuple[Any, ...]) -> Measured:
+    """The C walk's columns as `Measured` (its element sequence answers `names`)."""
+    measured = Measured(*columns)
+    measured.names = columns[0].names
+    return measured
 
 
 def measure_python(root: LexborNode) -> Measured:
@@ -187,6 +197,7 @@ def measure_python(root: LexborNode) -> Measured:
     out = Measured()
     nodes: list[LexborNode] = []
     out.nodes = nodes
+    out.names = partial(names_python, nodes)
     parents, uppers = out.parent, out.block_parent
     runs_start, runs_end, by_id, texts = out.runs_start, out.runs_end, out.by_id, out.texts
     blocks: list[int] = []  # per text run, the element whose `own` text it is
@@ -252,6 +263,12 @@ def measure_python(root: LexborNode) -> Measured:
         top, parent, in_link, block, skipping = stack.pop()
     _count(out, blocks)
     return out
+
+
+def names_python(nodes: Sequence[LexborNode], index: int) -> str:
+    """The class and id of element `index` of `nodes`, as "class id"."""
+    attrs = nodes[index].attributes
+    return f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
 
 
 def _count(out: Measured, blocks: list[int]) -> None:
@@ -458,7 +475,7 @@ def _accelerator() -> ModuleType | None:
     ids = (div.mem_id, p.mem_id, p.first_child.mem_id, b.mem_id, div.tag_id, p.tag_id)
     try:
         _walk.configure(div, ids, _kind, selectolax.lexbor.__file__, MAX_TEXTS)
-        same = astuple_of(Measured(*_walk.measure(root))) == astuple_of(measure_python(root))
+        same = astuple_of(measured_of(_walk.measure(root))) == astuple_of(measure_python(root))
     except (RuntimeError, TypeError, ValueError) as exc:
         _log.warning("the C tree walk is not used: %s", exc)
         return None
@@ -472,6 +489,7 @@ def astuple_of(measured: Measured) -> tuple[object, ...]:
     """`measured`'s columns in field order, nodes as their mem_ids (for comparing two walks)."""
     columns: list[object] = [getattr(measured, name) for name in Measured.__slots__]
     columns[0] = [node.mem_id for node in measured.nodes]
+    columns[-1] = [measured.names(index) for index in range(len(measured.nodes))]
     return tuple(columns)
 
 

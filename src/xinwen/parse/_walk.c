@@ -44,6 +44,7 @@ enum { NODE_ELEMENT = 1, NODE_TEXT = 3 };
 enum { SKIP = 0, TEXT = 1, INLINE = 2, BLOCK = 3, LINK = 4 };
 
 typedef void *(*attr_by_name_f)(void *element, const unsigned char *name, size_t length);
+typedef const unsigned char *(*attr_value_f)(void *attr, size_t *length);
 
 /* Set by `configure`. */
 static int configured = 0;
@@ -52,6 +53,7 @@ static Py_ssize_t node_offset = 0;   /* of LexborNode.node */
 static Py_ssize_t parser_offset = 0; /* of LexborNode.parser */
 static PyObject *kind_of = NULL;     /* `_tree._kind`, asked once per tag id */
 static attr_by_name_f attr_by_name = NULL;
+static attr_value_f attr_value = NULL;
 static Py_ssize_t max_texts = 0;
 /* Static tag ids are small and the same in every document; custom tags (<o:p>, <foo-bar>) get
  * an id that is an address, valid only within one document, so those are cached per walk. */
@@ -213,6 +215,43 @@ static PyObject *nodes_item(nodes_t *self, Py_ssize_t i)
     return wrap(self->items[i], self->parser);
 }
 
+/* An attribute's value as text ("" when the element has none, or it has no value), decoded as
+ * selectolax decodes it. */
+static PyObject *attribute(node_t *node, const char *name, size_t length)
+{
+    void *attr = attr_by_name(node, (const unsigned char *)name, length);
+    size_t size = 0;
+    const unsigned char *value = attr ? attr_value(attr, &size) : NULL;
+    if (value == NULL)
+        size = 0;
+    return PyUnicode_DecodeUTF8((const char *)(value ? value : (const unsigned char *)""),
+                                (Py_ssize_t)size, "replace");
+}
+
+/* names(i): the element's class and id as "class id", what `_tree.names_python` gives (0.1 us,
+ * where building `node.attributes` for them took 0.5). */
+static PyObject *nodes_names(nodes_t *self, PyObject *arg)
+{
+    Py_ssize_t i = PyLong_AsSsize_t(arg);
+    if (i == -1 && PyErr_Occurred())
+        return NULL;
+    if (i < 0 || i >= self->size) {
+        PyErr_SetString(PyExc_IndexError, "element index out of range");
+        return NULL;
+    }
+    PyObject *names = attribute(self->items[i], "class", 5);
+    PyObject *ident = names ? attribute(self->items[i], "id", 2) : NULL;
+    PyObject *both = ident ? PyUnicode_FromFormat("%U %U", names, ident) : NULL;
+    Py_XDECREF(names);
+    Py_XDECREF(ident);
+    return both;
+}
+
+static PyMethodDef nodes_methods[] = {
+    {"names", (PyCFunction)nodes_names, METH_O, "names(i) -> the element's 'class id'."},
+    {NULL, NULL, 0, NULL},
+};
+
 static PySequenceMethods nodes_as_sequence = {
     .sq_length = (lenfunc)nodes_length,
     .sq_item = (ssizeargfunc)nodes_item,
@@ -225,6 +264,7 @@ static PyTypeObject nodes_type = {
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_SEQUENCE,
     .tp_dealloc = (destructor)nodes_dealloc,
     .tp_as_sequence = &nodes_as_sequence,
+    .tp_methods = nodes_methods,
 };
 
 /* --- the walk -------------------------------------------------------------------------- */
@@ -819,8 +859,6 @@ static PyObject *many_block_tags(PyObject *module, PyObject *args)
 /* A whole-document CSS query costs ~0.12 ms a corpus page in Lexbor whatever it asks (its selector
  * engine visits every node), and the extractor makes five: this one walk answers a few queries
  * of the simple kind they are (tag, attribute present, equal, containing), 0.8 -> 0.1 ms. */
-typedef const unsigned char *(*attr_value_f)(void *attr, size_t *length);
-static attr_value_f attr_value = NULL;
 
 enum { TEST_HAS = 0, TEST_EQUALS = 1, TEST_CONTAINS = 2 };
 #define MAX_TESTS 64

@@ -436,7 +436,7 @@ def score(
     """
     nodes, text, links = measured.nodes, measured.text, measured.links
     runs_start, runs_end = measured.runs_start, measured.runs_end
-    own, own_punct = measured.own, measured.own_punct
+    own, own_punct, names = measured.own, measured.own_punct, measured.names
     scores: dict[int, float] = {}  # element index -> paragraph score, for the scored ones
     # Only block elements and the walk's root (index 0) have own text or are a block parent
     # (`measure` gives a text run to its nearest block, else to the root): so only the root's
@@ -472,8 +472,7 @@ def score(
             placement = 1.0
         else:
             placement = _placement(start, runs_end[index], title_run)
-        attrs = nodes[index].attributes  # (`_hint`, inline)
-        hint = _hint_of(f"{attrs.get('class') or ''} {attrs.get('id') or ''}")
+        hint = _hint_of(names(index))
         value = paragraphs * (1.0 - density) * hint * placement
         if value > 0:
             ranked.append((value, index))
@@ -575,7 +574,7 @@ _NOTICE = re.compile(r"^\W{0,3}(?:反?侵权|版权|免责|声明|聲明|公告|
 
 def _joins(measured: Measured, index: int, *, before: bool) -> bool:
     """True if sibling `index` of the body's container is part of the article."""
-    if _is_furniture(measured, index) or _hint(measured.nodes[index]) < 1.0:
+    if _is_furniture(measured, index) or _hint_of(measured.names(index)) < 1.0:
         return False  # (a `row-recommend` list of summaries under the text)
     start = measured.runs_start[index]
     first = measured.texts[start][0] if start < len(measured.texts) else ""
@@ -627,7 +626,7 @@ def _is_furniture(measured: Measured, index: int) -> bool:
     text = measured.text[index]
     if text == 0:
         return False
-    names = _names(measured.nodes[index])
+    names = measured.names(index)
     if _is_comments(names):
         return True
     density = measured.links[index] / text

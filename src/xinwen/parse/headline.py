@@ -140,14 +140,12 @@ def _emphasis(measured: Measured, index: int) -> float:
         if index < 0:
             break
         node = nodes[index]
-        tag, attrs = node.tag, node.attributes
-        if tag in _HEADING_TAGS or _TITLE_NAMES.search(
-            f"{attrs.get('class') or ''} {attrs.get('id') or ''}"
-        ):
+        tag = node.tag
+        if tag in _HEADING_TAGS or _TITLE_NAMES.search(measured.names(index)):
             return _HEADING
         if tag in _BOLD_TAGS:
             best = _BOLD
-        elif tag == "font" and ("color" in attrs or "size" in attrs):
+        elif tag == "font" and ("color" in node.attrs or "size" in node.attrs):
             best = max(best, _COLOURED)
         index = parents[index]
     return best
