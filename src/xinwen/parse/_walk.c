@@ -45,6 +45,9 @@ enum { SKIP = 0, TEXT = 1, INLINE = 2, BLOCK = 3, LINK = 4 };
 
 typedef void *(*attr_by_name_f)(void *element, const unsigned char *name, size_t length);
 typedef const unsigned char *(*attr_value_f)(void *attr, size_t *length);
+/* lxb_dom_element_class_noi and _id_noi: the value of the attribute the element keeps a pointer
+ * to, with no lookup by name (which hashes the name: 4 of them an element were most of `select`). */
+typedef const unsigned char *(*element_value_f)(void *element, size_t *length);
 
 /* Set by `configure`. */
 static int configured = 0;
@@ -54,6 +57,7 @@ static Py_ssize_t parser_offset = 0; /* of LexborNode.parser */
 static PyObject *kind_of = NULL;     /* `_tree._kind`, asked once per tag id */
 static attr_by_name_f attr_by_name = NULL;
 static attr_value_f attr_value = NULL;
+static element_value_f class_of = NULL, id_of = NULL;
 static Py_ssize_t max_texts = 0;
 /* Static tag ids are small and the same in every document; custom tags (<o:p>, <foo-bar>) get
  * an id that is an address, valid only within one document, so those are cached per walk. */
@@ -215,13 +219,12 @@ static PyObject *nodes_item(nodes_t *self, Py_ssize_t i)
     return wrap(self->items[i], self->parser);
 }
 
-/* An attribute's value as text ("" when the element has none, or it has no value), decoded as
+/* The class or id as text ("" when the element has none, or it has no value), decoded as
  * selectolax decodes it. */
-static PyObject *attribute(node_t *node, const char *name, size_t length)
+static PyObject *attribute(node_t *node, element_value_f read)
 {
-    void *attr = attr_by_name(node, (const unsigned char *)name, length);
     size_t size = 0;
-    const unsigned char *value = attr ? attr_value(attr, &size) : NULL;
+    const unsigned char *value = read(node, &size);
     if (value == NULL)
         size = 0;
     return PyUnicode_DecodeUTF8((const char *)(value ? value : (const unsigned char *)""),
@@ -239,8 +242,8 @@ static PyObject *nodes_names(nodes_t *self, PyObject *arg)
         PyErr_SetString(PyExc_IndexError, "element index out of range");
         return NULL;
     }
-    PyObject *names = attribute(self->items[i], "class", 5);
-    PyObject *ident = names ? attribute(self->items[i], "id", 2) : NULL;
+    PyObject *names = attribute(self->items[i], class_of);
+    PyObject *ident = names ? attribute(self->items[i], id_of) : NULL;
     PyObject *both = ident ? PyUnicode_FromFormat("%U %U", names, ident) : NULL;
     Py_XDECREF(names);
     Py_XDECREF(ident);
@@ -870,6 +873,7 @@ typedef struct {
     int op;
     Py_ssize_t first, count; /* its values: values[first : first + count] */
     unsigned char starts[32]; /* bitmap of the values' first bytes (TEST_CONTAINS) */
+    element_value_f read; /* class_of or id_of for a value test of those, else NULL */
 } test_t;
 
 typedef struct {
@@ -893,13 +897,18 @@ static int ascii_equal_ci(const unsigned char *a, const char *b, size_t n)
 
 static int passes(node_t *node, const test_t *t, const value_t *values)
 {
-    void *attr = attr_by_name(node, (const unsigned char *)t->name, (size_t)t->name_length);
-    if (attr == NULL)
-        return 0;
-    if (t->op == TEST_HAS)
-        return 1;
     size_t length = 0;
-    const unsigned char *value = attr_value(attr, &length);
+    const unsigned char *value;
+    if (t->read != NULL) { /* (a value test: the attribute missing and no value both fail it) */
+        value = t->read(node, &length);
+    } else {
+        void *attr = attr_by_name(node, (const unsigned char *)t->name, (size_t)t->name_length);
+        if (attr == NULL)
+            return 0;
+        if (t->op == TEST_HAS)
+            return 1;
+        value = attr_value(attr, &length);
+    }
     if (value == NULL)
         length = 0;
     for (Py_ssize_t v = t->first; v < t->first + t->count; v++) {
@@ -975,6 +984,12 @@ static PyObject *select_nodes(PyObject *module, PyObject *args)
                     return NULL;
                 if (test->op < TEST_HAS || test->op > TEST_CONTAINS)
                     return PyErr_Format(PyExc_ValueError, "unknown test %d", test->op);
+                if (test->op != TEST_HAS && test->name_length == 5 &&
+                    memcmp(test->name, "class", 5) == 0)
+                    test->read = class_of;
+                else if (test->op != TEST_HAS && test->name_length == 2 &&
+                         memcmp(test->name, "id", 2) == 0)
+                    test->read = id_of;
                 test->first = nvalues;
                 test->count = PyTuple_GET_SIZE(vals);
                 for (Py_ssize_t v = 0; v < test->count; v++) {
@@ -1106,7 +1121,10 @@ static PyObject *configure(PyObject *module, PyObject *args)
     attr_by_name_f found = handle ? (attr_by_name_f)dlsym(handle, "lxb_dom_element_attr_by_name")
                                   : NULL;
     attr_value_f value_of = handle ? (attr_value_f)dlsym(handle, "lxb_dom_attr_value_noi") : NULL;
-    if (found == NULL || value_of == NULL)
+    element_value_f classes = handle ? (element_value_f)dlsym(handle, "lxb_dom_element_class_noi")
+                                     : NULL;
+    element_value_f ids = handle ? (element_value_f)dlsym(handle, "lxb_dom_element_id_noi") : NULL;
+    if (found == NULL || value_of == NULL || classes == NULL || ids == NULL)
         return PyErr_Format(PyExc_RuntimeError, "lexbor's attribute functions not found in %s",
                             library);
     Py_INCREF(Py_TYPE(sample));
@@ -1117,6 +1135,8 @@ static PyObject *configure(PyObject *module, PyObject *args)
     parser_offset = at_parser;
     attr_by_name = found;
     attr_value = value_of;
+    class_of = classes;
+    id_of = ids;
     max_texts = texts;
     memset(static_kind, -1, sizeof(static_kind));
     configured = 1;
