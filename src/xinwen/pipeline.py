@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import discover, errors, feeds, normalize, quality, urls
+from . import discover, errors, feeds, quality, urls
 from .errors import ArchiveError, ConfigError, ExtractError, FeedError, LeaseLost
 from .fetch import Fetcher, FetchSettings, Transport
 from .lock import run_lock
@@ -28,6 +28,7 @@ from .siteconfig import Site, site_rules
 from .store import Archive, database_url
 from .store.frontier import LEASE
 from .store.search import SearchHit
+from .workerproc import Prepared, finish, site_of
 from .workers import ParsePool
 from .workers import parse_page as _parse
 
@@ -37,22 +38,11 @@ if TYPE_CHECKING:
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 
 
-def _site(url: str | None, rule: SiteRule | None) -> str:
-    if rule is not None:
-        return rule.id
-    return urls.host_of(url) if url else ""
-
-
 def _finish(
     extracted: Extracted, decoded: Decoded, url: str | None, rule: SiteRule | None
 ) -> Article:
-    article = normalize.normalize(
-        extracted, decoded, url=urls.canonical_url(url) if url else "", site=_site(url, rule)
-    )
-    article = quality.assess(article, decoded)
-    if extracted.truncated:
-        article = article.model_copy(update={"flags": [*article.flags, "body_truncated"]})
-    return article
+    # normalize -> quality: in workerproc, where a crawl's parse workers do it too.
+    return finish(extracted, decoded, url, rule)
 
 
 def _process(
@@ -431,10 +421,11 @@ class _Crawl:
         outcome: str = "not_article",
         *,
         frontier_url: str,
+        index: tuple[str, str] | None = None,
     ) -> str:
         return self.archive.save_page(
             page, decoded, article, outcome=outcome, run_id=self.stats.run_id,
-            attempts=getattr(page, "attempts", None), frontier_url=frontier_url,
+            attempts=getattr(page, "attempts", None), frontier_url=frontier_url, index=index,
         )  # fmt: skip
 
     def _failure(
@@ -640,7 +631,7 @@ class _Crawl:
         try:
             # In a worker process: the loop keeps fetching, and a page that kills or hangs
             # its parser fails alone (ParseCrash, ParseTimeout).
-            rule, decoded, extracted = await self.pool.parse(
+            rule, decoded, extracted, prepared = await self.pool.parse_prepared(
                 page.content, page.final_url, content_type, fetched_at=page.fetched_at,
                 links=True, hosts=frozenset(self.hosts), text=quality.unframed(page.headers),
             )  # fmt: skip
@@ -658,7 +649,7 @@ class _Crawl:
             return self._count(self._record(page, decoded, None, frontier_url=url))
         parts, complete = await self._parts(fetcher, extracted, content_type, depth)
         canonical = self._canonical(extracted, page)
-        article = _finish(extracted, decoded, canonical or page.final_url, rule)
+        article, index = _article(extracted, decoded, page, canonical, rule, prepared, parts)
         if canonical and self._stored_title(canonical) not in (None, article.title):
             # Another article is stored there: the page's canonical is a slip, not believed.
             canonical = None
@@ -671,7 +662,7 @@ class _Crawl:
             article = article.model_copy(update={"flags": flags})
         if not complete:
             article = article.model_copy(update={"flags": [*article.flags, "pages_missing"]})
-        outcome = self._count(self._record(page, decoded, article, frontier_url=url))
+        outcome = self._count(self._record(page, decoded, article, frontier_url=url, index=index))
         self.titles[article.url] = article.title
         if article.url != url:
             # Fetched under another URL (a redirect, or a copy naming its canonical): that
@@ -722,6 +713,31 @@ class _Crawl:
     def _count(self, outcome: str) -> str:
         self.stats.outcomes[outcome] += 1
         return outcome
+
+
+def _article(
+    extracted: Extracted,
+    decoded: Decoded,
+    page: Page,
+    canonical: str | None,
+    rule: SiteRule | None,
+    prepared: Prepared | None,
+    parts: list[tuple[Page, Decoded]],
+) -> tuple[Article, tuple[str, str] | None]:
+    """The article of a fetched page and, when its parse worker made it, its index text.
+
+    The worker normalized it under the page's own URL (`workerproc.prepare`): under a believed
+    canonical URL only `url` and `site` differ (normalize and quality read no other use of the
+    URL). The parts of a multi-page article join its blocks after the worker saw them: then it
+    is normalized here.
+    """
+    if prepared is None or parts:
+        return _finish(extracted, decoded, canonical or page.final_url, rule), None
+    article, title_text, body_text = prepared
+    if canonical:
+        moved = {"url": urls.canonical_url(canonical), "site": site_of(canonical, rule)}
+        article = article.model_copy(update=moved)
+    return article, (title_text, body_text)
 
 
 @dataclass(slots=True)
@@ -810,6 +826,8 @@ def search(
 
     >>> search("xinwen.db", "經濟", since="2024-11")  # doctest: +SKIP
     """
+    from . import normalize  # OpenCC's tables, loaded when first needed (see workerproc.finish)
+
     with Archive(db, must_exist=True) as archive:
         return archive.search(
             normalize.to_simplified(query),

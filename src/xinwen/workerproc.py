@@ -15,15 +15,19 @@ from functools import lru_cache
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from . import encoding, urls
+from . import encoding, quality, urls
+from .bigrams import index_text
 from .errors import ExtractError
-from .models import Decoded, Extracted
+from .models import Article, Decoded, Extracted
 from .rules import SiteRule, rule_for
 
 if TYPE_CHECKING:
     from .parse.trace import Trace
 
 Parsed = tuple[SiteRule | None, Decoded, Extracted]  # the rule used, the text, the fields
+# An article page as it will be stored under the page's own URL, and the index text of its
+# title and body (`prepare`).
+Prepared = tuple[Article, str, str]
 
 
 def _decode(data: bytes | str, content_type: str | None) -> Decoded:
@@ -66,6 +70,43 @@ def parse_page(
     return rule, decoded, extracted
 
 
+def site_of(url: str | None, rule: SiteRule | None) -> str:
+    """The `site` an article from `url` is stored under: its rule's id, or its host."""
+    if rule is not None:
+        return rule.id
+    return urls.host_of(url) if url else ""
+
+
+def finish(
+    extracted: Extracted, decoded: Decoded, url: str | None, rule: SiteRule | None
+) -> Article:
+    """The stored record of an extracted article: normalized, its quality measured."""
+    # Loaded on first use, like the parser: a crawl's own process normalizes only the
+    # multi-page articles (its workers normalize the rest, see `prepare`), and OpenCC's
+    # tables stay out of it (3.6 MB).
+    from . import normalize
+
+    article = normalize.normalize(
+        extracted, decoded, url=urls.canonical_url(url) if url else "", site=site_of(url, rule)
+    )
+    article = quality.assess(article, decoded)
+    if extracted.truncated:
+        article = article.model_copy(update={"flags": [*article.flags, "body_truncated"]})
+    return article
+
+
+def prepare(
+    extracted: Extracted, decoded: Decoded, url: str, rule: SiteRule | None
+) -> Prepared | None:
+    """For an article page, done by a parse worker while the crawl's process fetches and
+    stores: the article as stored under the page's own URL (`finish`) and its index text.
+    None for a page that is not an article."""
+    if not extracted.is_article:
+        return None
+    article = finish(extracted, decoded, url, rule)
+    return article, index_text(article.title), index_text(article.body)
+
+
 @lru_cache(maxsize=4096)
 def _host_of_origin(origin: str) -> str:
     return urls.host_of(urls.canonical_url(origin + "/"))
@@ -99,17 +140,23 @@ def _serve(conn: Connection, rules: Sequence[SiteRule], target: Callable[..., Pa
             return  # the crawl has gone
         if job is None:
             return
-        data, url, content_type, fetched_at, links, hosts, text = job
+        data, url, content_type, fetched_at, links, hosts, text, ready = job
         try:
             rule, decoded, extracted = target(
                 data, url, rules, content_type, fetched_at=fetched_at, links=links
             )
+            prepared = None
+            if ready:
+                try:
+                    prepared = prepare(extracted, decoded, url, rule)
+                except Exception:  # the crawl's process normalizes it, as before, errors and all
+                    prepared = None
             if hosts is not None:
                 extracted.links = on_hosts(extracted.links, hosts)
             if not text:
                 decoded = replace(decoded, text="")
             index = rules.index(rule) if rule is not None else None
-            reply: tuple[Any, ...] = ("ok", index, decoded, extracted)
+            reply: tuple[Any, ...] = ("ok", index, decoded, extracted, prepared)
         except ExtractError as exc:
             reply = ("error", type(exc).__name__, exc.args[0] if exc.args else "", exc.url)
         except Exception as exc:  # a parser bug: this page fails, the crawl goes on

@@ -40,13 +40,15 @@ from typing import Any
 
 from . import errors
 from .errors import ExtractError, ParseCrash, ParseTimeout
+from .models import Decoded, Extracted
 from .rules import SiteRule
-from .workerproc import Parsed, on_hosts, parse_page, serve_fd
+from .workerproc import Parsed, Prepared, on_hosts, parse_page, serve_fd
 
 __all__ = [
     "PARSE_TIMEOUT",
     "ParsePool",
     "Parsed",
+    "Prepared",
     "default_size",
     "on_hosts",
     "parse_page",
@@ -225,7 +227,28 @@ class ParsePool:
         Raises `ExtractError` as `parse_page` does, `ParseCrash` if the worker died on the page
         and `ParseTimeout` if it took longer than the pool's timeout (the worker is killed).
         """
-        message = (data, url, content_type, fetched_at, links, hosts, text)
+        rule, decoded, extracted, _ = await self.parse_prepared(
+            data, url, content_type, fetched_at=fetched_at, links=links, hosts=hosts, text=text,
+            prepare=False,
+        )  # fmt: skip
+        return rule, decoded, extracted
+
+    async def parse_prepared(
+        self,
+        data: bytes,
+        url: str,
+        content_type: str | None,
+        *,
+        fetched_at: datetime | None = None,
+        links: bool = False,
+        hosts: frozenset[str] | None = None,
+        text: bool = True,
+        prepare: bool = True,
+    ) -> tuple[SiteRule | None, Decoded, Extracted, Prepared | None]:
+        """`parse`, and for an article page (with `prepare`) what `workerproc.prepare` makes of
+        it in the worker: the article as stored under `url` and its index text (None for
+        another page, or if preparing it failed: the crawl's process then does it itself)."""
+        message = (data, url, content_type, fetched_at, links, hosts, text, prepare)
         async with self._slots:
             job = _Job(message, url, asyncio.get_running_loop().create_future())
             await self._send(self._worker_for_next(), job)
@@ -237,8 +260,9 @@ class ParsePool:
             Exception.__init__(exc, message_text)
             exc.url = error_url
             raise exc
-        _, index, decoded, extracted = reply
-        return (self.rules[index] if index is not None else None), decoded, extracted
+        _, index, decoded, extracted, prepared = reply
+        rule = self.rules[index] if index is not None else None
+        return rule, decoded, extracted, prepared
 
     async def _send(self, worker: _Worker, job: _Job) -> None:
         # Sent by the event loop as the socket allows: a page of hundreds of kB does not fit

@@ -73,6 +73,8 @@ class _Batch:
     since: float = field(default_factory=time.monotonic)  # time of the last commit
     unindexed: bool = False  # articles written since the last commit, not in the index yet
     depth: int = 0  # savepoints open (a write inside a write gets a savepoint of its own)
+    # Index text made by a parse worker for the articles written since the last commit.
+    prepared: dict[int, tuple[str | None, str, str, str]] = field(default_factory=dict)
 
 
 # The write path is SQLAlchemy Core on the models' tables (their column types convert the
@@ -218,8 +220,11 @@ class Archive:
 
     def _commit(self, batch: _Batch) -> None:
         """Commit a batch, its articles indexed first (in the same transaction)."""
-        if batch.unindexed and batch.connection.in_transaction():
-            search.sync(batch.connection, present=True)
+        try:
+            if batch.unindexed and batch.connection.in_transaction():
+                search.sync(batch.connection, present=True, prepared=batch.prepared)
+        finally:
+            batch.prepared.clear()
         batch.unindexed = False
         batch.connection.commit()
 
@@ -266,6 +271,7 @@ class Archive:
         at: datetime,
         capture: int,
         reason: str = "refetch",
+        index: tuple[str, str] | None = None,
     ) -> str:
         digest = _article_hash(article)
         row = connection.execute(_ARTICLE_BY_URL, {"url": article.url}).mappings().first()
@@ -324,10 +330,16 @@ class Archive:
                     for position, section in enumerate(article.sections)
                 ],
             )  # fmt: skip
-        self._index(connection, article_id)  # the article as just written
+        prepared = (article.title, article.body, *index) if index is not None else None
+        self._index(connection, article_id, prepared)  # the article as just written
         return outcome
 
-    def _index(self, connection: Connection, article_id: int) -> None:
+    def _index(
+        self,
+        connection: Connection,
+        article_id: int,
+        prepared: tuple[str | None, str, str, str] | None = None,
+    ) -> None:
         """Bring the full-text index up to date with an article just written (store/search.py).
 
         In a SQLite batch, the journal is applied once, just before the batch commits: FTS5
@@ -336,16 +348,19 @@ class Archive:
         about a third of the time spent storing a page. Elsewhere, at once, in the write's
         own transaction. Whether the index exists is asked once per `Archive`, not for every
         article: it is made with the archive and dropped by nobody but a user at the SQL
-        prompt.
+        prompt. `prepared`: the article's title and body with their index text, made already.
         """
         if self._indexed is None:
             self._indexed = search.exists(connection)
         if not self._indexed:
             return
+        known = {article_id: prepared} if prepared is not None else None
         if self._batch is not None:
             self._batch.unindexed = True
+            if known:
+                self._batch.prepared.update(known)
         else:
-            search.sync(connection, only=article_id, present=True)
+            search.sync(connection, only=article_id, present=True, prepared=known)
 
     def _keep_revision(
         self, connection: Connection, row: RowMapping, at: datetime, reason: str
@@ -384,15 +399,20 @@ class Archive:
         run_id: int | None = None,
         attempts: int | None = None,
         frontier_url: str | None = None,
+        index: tuple[str, str] | None = None,
     ) -> str:
         """Store one fetched page: its raw capture, its article if it is one, and a fetch row.
 
         Returns the outcome written to the fetch log: `new`, `updated` or `unchanged` for an
         article, else the `outcome` given (`not_article`, or `part` for a later part of a
         multi-page article). All of it is one transaction.
+
+        `index`: the article's title and body as `bigrams.index_text` gives them, when a parse
+        worker made them already (the full-text index then takes them as they are).
         """
+        args = (page, decoded, article, outcome, run_id, attempts, frontier_url, index)
         try:
-            return self._save_page(page, decoded, article, outcome, run_id, attempts, frontier_url)
+            return self._save_page(*args)
         except StoreError as exc:
             if (
                 not isinstance(exc.__cause__, IntegrityError)
@@ -401,7 +421,7 @@ class Archive:
                 raise
             # Two workers stored the same article URL at once (two frontier URLs redirecting to
             # one page): the loser's insert is now an update of the winner's row.
-            return self._save_page(page, decoded, article, outcome, run_id, attempts, frontier_url)
+            return self._save_page(*args)
 
     def _save_page(
         self,
@@ -412,11 +432,12 @@ class Archive:
         run_id: int | None,
         attempts: int | None,
         frontier_url: str | None,
+        index: tuple[str, str] | None = None,
     ) -> str:
         with self._errors(), self._write() as connection:
             capture = self._capture(connection, page, decoded)
             if article is not None:
-                outcome = self._upsert(connection, article, page.fetched_at, capture)
+                outcome = self._upsert(connection, article, page.fetched_at, capture, index=index)
             connection.execute(
                 _INSERT_FETCH,
                 {"url": redact(page.url), "fetched_at": page.fetched_at, "outcome": outcome,

@@ -34,15 +34,14 @@ for the journal's rows.
 from __future__ import annotations
 
 import re
-import sys
-import unicodedata
-from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, text
 
+from ..bigrams import HAN, index_text
+from ..bigrams import fold as _fold
 from ..errors import ConfigError
 
 TABLE = "article_fts"
@@ -63,16 +62,8 @@ SNIPPET_WIDTH = 80
 _LEAD = 20
 _MARK = ("【", "】")
 
-# Han characters: the unified ideographs, extension A, the compatibility block, the
-# supplementary planes (extensions B-H), and 〇 (U+3007, the ideographic zero of dates).
-_HAN = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_HAN = HAN
 _HAN_RUN_RE = re.compile(f"[{_HAN}]+")
-_HAN_SPLIT_RE = re.compile(f"([{_HAN}]+)")  # the runs kept, between the other text
-_nfkc = unicodedata.normalize
-# index_text's code units: 4 bytes, in the machine's order.
-_UNIT = next(code for code in "IL" if array(code).itemsize == 4)
-_UTF32 = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
-_SPACE = array(_UNIT, [ord(" ")])
 # A word as `unicode61` sees one: letters and digits (not `_`), and here no Han character.
 _WORD_RE = re.compile(rf"[^\W_{_HAN}]+")
 # What --since and --until accept: a year, a month, a day, or a day and a time (ISO-8601).
@@ -143,46 +134,7 @@ class SearchHit:
     snippet: str
 
 
-# --- the text transform, shared by the index and the queries ---------------------------------
-
-
-def index_text(value: str | None) -> str:
-    """The text FTS5 indexes for `value`: each Han run as its pairs and its last character.
-
-    >>> index_text("央行降准，GDP增长")
-    '央行 行降 降准 准 ,GDP 增长 长'
-    """
-    if not value:
-        return ""
-    # Every adjacent pair of the text is made at once, in C, as 4-byte code units: character i
-    # and i + 1 and a space at 3i, 3i + 1 and 3i + 2. A Han run's pairs are then one slice of
-    # it, where they were a string per pair and a join per run: a crawl's process does this
-    # for every article it stores (0.75 -> 0.25 ms for a corpus article's title and body).
-    codes = array(_UNIT, value.encode(_UTF32, "surrogatepass"))
-    size = len(codes)
-    units = _SPACE * (3 * size)
-    units[0::3] = codes
-    units[1 : 3 * size - 3 : 3] = codes[1:]
-    pairs = units.tobytes().decode(_UTF32, "surrogatepass")
-    out: list[str] = []
-    append = out.append
-    start = 0
-    # The text between Han runs at even places, the runs at odd ones.
-    for number, part in enumerate(_HAN_SPLIT_RE.split(value)):
-        end = start + len(part)
-        if number & 1:
-            if end - start > 1:
-                append(pairs[3 * start : 3 * end - 4])
-            append(part[-1])
-        elif part and (part.isascii() or (part := _nfkc("NFKC", part))):
-            append(part)
-        start = end
-    return " ".join(out)
-
-
-def _fold(segment: str) -> str:
-    # Full-width letters and digits (ＧＤＰ, ２０２４) as ASCII, in the index and in queries.
-    return segment if segment.isascii() else unicodedata.normalize("NFKC", segment)
+# --- the text transform (bigrams.index_text), shared by the index and the queries ------------
 
 
 def _pieces(term: str) -> list[tuple[bool, str]]:
@@ -369,16 +321,35 @@ def rebuild(connection: Connection) -> int:
         last = rows[-1][0]
 
 
-def _index(connection: Connection, rows: Sequence[Any]) -> None:
-    values = [{"id": i, "title": index_text(t), "body": index_text(b)} for i, t, b in rows]
+# Article id -> (title, body, index_text(title), index_text(body)): index text already made
+# (by a crawl's parse worker, see `Archive.save_page`), used while the row still holds that title
+# and body.
+Prepared = Mapping[int, tuple[str | None, str, str, str]]
+
+
+def _texts(row: Any, prepared: Prepared | None) -> tuple[str, str]:
+    article_id, title, body = row
+    known = prepared.get(article_id) if prepared else None
+    if known is not None and known[0] == title and known[1] == body:
+        return known[2], known[3]
+    return index_text(title), index_text(body)
+
+
+def _index(connection: Connection, rows: Sequence[Any], prepared: Prepared | None = None) -> None:
+    values = []
+    for row in rows:
+        title, body = _texts(row, prepared)
+        values.append({"id": row[0], "title": title, "body": body})
     connection.execute(_INSERT, values)
 
 
-def _pg_index(connection: Connection, rows: Sequence[Any]) -> None:
-    values = [
-        {"id": i, "title": _pg_text(index_text(t)), "body": _pg_text(index_text(b))}
-        for i, t, b in rows
-    ]
+def _pg_index(
+    connection: Connection, rows: Sequence[Any], prepared: Prepared | None = None
+) -> None:
+    values = []
+    for row in rows:
+        title, body = _texts(row, prepared)
+        values.append({"id": row[0], "title": _pg_text(title), "body": _pg_text(body)})
     connection.execute(_PG_UPSERT, values)
 
 
@@ -390,7 +361,13 @@ def _pg_text(indexed: str) -> str:
     return " ".join(indexed.split(" ", _PG_MAX_TOKENS)[:_PG_MAX_TOKENS])
 
 
-def sync(connection: Connection, only: int | None = None, *, present: bool = False) -> int:
+def sync(
+    connection: Connection,
+    only: int | None = None,
+    *,
+    present: bool = False,
+    prepared: Prepared | None = None,
+) -> int:
     """Apply the journal of article changes to the index; returns the entries applied.
 
     `only`: the article just written, on PostgreSQL, where many workers write at once: each
@@ -400,12 +377,13 @@ def sync(connection: Connection, only: int | None = None, *, present: bool = Fal
     For each article, the first entry since the last sync says what the index holds: nothing
     (a new article), or its old title and body, which are forgotten. Then the article as it is
     now, if it still exists, is indexed. Cheap when the journal is empty (one indexed read).
-    `present`: the caller knows the index exists (spares asking the catalog).
+    `present`: the caller knows the index exists (spares asking the catalog). `prepared`: index
+    text already made for some of the articles (see `Prepared`).
     """
     if not present and not exists(connection):
         return 0
     if connection.dialect.name == "postgresql":
-        return _pg_sync(connection, only)
+        return _pg_sync(connection, only, prepared)
     applied = 0
     while True:
         entries = connection.execute(
@@ -431,7 +409,7 @@ def sync(connection: Connection, only: int | None = None, *, present: bool = Fal
         ]
         if forget:
             connection.execute(_FORGET, forget)
-        _reindex(connection, ids, last_seq, _index)
+        _reindex(connection, ids, last_seq, _index, prepared)
         applied += len(entries)
 
 
@@ -439,7 +417,8 @@ def _reindex(
     connection: Connection,
     ids: list[int],
     last_seq: int,
-    index: Callable[[Connection, Sequence[Any]], None],
+    index: Callable[[Connection, Sequence[Any], Prepared | None], None],
+    prepared: Prepared | None = None,
 ) -> None:
     """Index the articles `ids` as they are now, and clear the journal up to `last_seq` and
     every entry of theirs (later entries describe states already indexed)."""
@@ -449,20 +428,20 @@ def _reindex(
         text(f"SELECT id, title, body FROM article WHERE id IN ({marks})"), params
     ).all()
     if current:
-        index(connection, current)
+        index(connection, current, prepared)
     connection.execute(
         text(f"DELETE FROM {JOURNAL} WHERE seq <= :last OR article_id IN ({marks})"),
         {"last": last_seq, **params},
     )
 
 
-def _pg_sync(connection: Connection, only: int | None) -> int:
+def _pg_sync(connection: Connection, only: int | None, prepared: Prepared | None = None) -> int:
     """PostgreSQL's index keeps a row per article, so an entry only says "index it again"."""
     if only is not None:
         row = connection.execute(
             text("SELECT id, title, body FROM article WHERE id = :id"), {"id": only}
         ).all()
-        _pg_index(connection, row)
+        _pg_index(connection, row, prepared)
         cleared = connection.execute(
             text(f"DELETE FROM {JOURNAL} WHERE article_id = :id"), {"id": only}
         )
@@ -475,7 +454,7 @@ def _pg_sync(connection: Connection, only: int | None) -> int:
         if not entries:
             return applied
         ids = sorted({entry[1] for entry in entries})
-        _reindex(connection, ids, entries[-1][0], _pg_index)
+        _reindex(connection, ids, entries[-1][0], _pg_index, prepared)
         applied += len(entries)
 
 

@@ -1,0 +1,108 @@
+"""Articles normalized and given their index text in the parse worker (workerproc.prepare):
+the archive holds exactly what it holds when the crawl's process does it all itself."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xinwen import pipeline, workerproc
+from xinwen.fetch import FetchSettings
+from xinwen.models import Page
+from xinwen.store import Archive
+from xinwen.workers import ParsePool
+
+FAST = FetchSettings(delay=0.0, concurrency=4, per_host=4)
+
+
+def _contents(db: Path) -> dict[str, Any]:
+    """Every stored field but times and ids, keyed by URL; the full-text index term by term."""
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, article_fts, instance)")
+        skip = {"id", "first_seen_at", "last_fetched_at", "capture_id"}
+        columns = [c[1] for c in con.execute("PRAGMA table_info(article)") if c[1] not in skip]
+        articles = {
+            row[0]: row
+            for row in con.execute(f"SELECT url, {', '.join(columns)} FROM article").fetchall()
+        }
+        sections = sorted(
+            con.execute(
+                "SELECT a.url, s.position, s.level, s.heading, s.text, s.page "
+                "FROM section s JOIN article a ON a.id = s.article_id"
+            ).fetchall()
+        )
+        index = sorted(
+            con.execute(
+                "SELECT a.url, v.term, v.col, v.offset FROM temp.vocab v "
+                "JOIN article a ON a.id = v.doc"
+            ).fetchall()
+        )
+        pending = con.execute("SELECT count(*) FROM article_fts_pending").fetchone()[0]
+    return {"articles": articles, "sections": sections, "index": index, "pending": pending}
+
+
+def test_a_crawl_stores_the_same_with_the_worker_preparing_articles(
+    tmp_path: Path, site_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    given: list[tuple[str, str] | None] = []
+    save_page = Archive.save_page
+
+    def spy(self: Archive, *args: Any, **kwargs: Any) -> str:
+        if args[2] is not None:  # an article
+            given.append(kwargs.get("index"))
+        return save_page(self, *args, **kwargs)
+
+    monkeypatch.setattr(Archive, "save_page", spy)
+    prepared = pipeline.crawl([site_url], tmp_path / "worker.db", settings=FAST)
+    assert given and all(index is not None for index in given)  # the worker made them
+
+    given.clear()
+    parse_prepared = ParsePool.parse_prepared
+
+    async def in_the_crawl(self: ParsePool, *args: Any, **kwargs: Any) -> Any:
+        return await parse_prepared(self, *args, **{**kwargs, "prepare": False})
+
+    monkeypatch.setattr(ParsePool, "parse_prepared", in_the_crawl)
+    itself = pipeline.crawl([site_url], tmp_path / "itself.db", settings=FAST)
+    assert given and all(index is None for index in given)  # the crawl's process made them
+
+    assert prepared.counts() == itself.counts()
+    one, other = _contents(tmp_path / "worker.db"), _contents(tmp_path / "itself.db")
+    assert one["articles"] and one["index"] and one["pending"] == 0
+    assert one == other
+
+
+def _parsed(site: Path, name: str) -> tuple[Page, Any, Any, Any]:
+    data = (site / name).read_bytes()
+    url = f"http://news.example.com/{name}"
+    page = Page(url, url, 200, {"content-type": "text/html"}, data, datetime.now(UTC))
+    rule, decoded, extracted = workerproc.parse_page(data, url, [], "text/html")
+    return page, rule, decoded, extracted
+
+
+def test_a_prepared_article_under_its_canonical_url_is_the_one_normalized_there():
+    site = Path(pipeline.__file__).parent / "demo" / "site"
+    page, rule, decoded, extracted = _parsed(site, "yhyq/2024/1107/4533.html")
+    prepared = workerproc.prepare(extracted, decoded, page.final_url, rule)
+    assert prepared is not None
+    for canonical in (None, "http://www.example.org/a/1.html"):
+        article, index = pipeline._article(extracted, decoded, page, canonical, rule, prepared, [])
+        expected, none = pipeline._article(extracted, decoded, page, canonical, rule, None, [])
+        assert article == expected and none is None
+        assert index == (workerproc.index_text(article.title), workerproc.index_text(article.body))
+    # Parts joined after the worker saw the page: normalized in the crawl's process instead.
+    article, index = pipeline._article(
+        extracted, decoded, page, None, rule, prepared, [(page, decoded)]
+    )
+    assert index is None
+
+
+def test_a_page_that_is_no_article_is_not_prepared():
+    site = Path(pipeline.__file__).parent / "demo" / "site"
+    page, rule, decoded, extracted = _parsed(site, "index.html")
+    assert not extracted.is_article
+    assert workerproc.prepare(extracted, decoded, page.final_url, rule) is None
