@@ -286,9 +286,9 @@ def test_utf8_bytes_parse_as_their_text_does(deep: bool, monkeypatch: pytest.Mon
 
     given: list[type] = []
 
-    def parser(html: str | bytes) -> LexborHTMLParser:
+    def parser(html: str | bytes, options: int = 0) -> LexborHTMLParser:
         given.append(type(html))
-        return LexborHTMLParser(html)
+        return LexborHTMLParser(html, options=options)
 
     monkeypatch.setattr(parse, "LexborHTMLParser", parser)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser, LexborNode
 
 from ..models import Extracted
 from ..rules import Selector, SiteRule
@@ -28,6 +28,7 @@ _INFO_CHARS = 600
 # <ul> of summaries (link density 0.26-0.29); its articles score 0.0.
 _MIN_BODY = 50
 _MAX_LINK_DENSITY = 0.2
+_SOURCE_TREE = LexborDocumentOptions.WO_EVENTS
 
 
 def _select(tree: LexborHTMLParser, selectors: list[Selector]) -> str | None:
@@ -141,7 +142,12 @@ def extract(
     of 0.66 a corpus page).
     """
     flat = _flatten_deep(html)
-    tree = LexborHTMLParser(utf8 if utf8 is not None and flat is html else flat)
+    # Without DOM mutation events: the tree is the source's (no <option> text copied into
+    # <selectedcontent>), and parsing is 6% faster (0.570 -> 0.536 ms a corpus page; the same
+    # tree for every corpus page).
+    tree = LexborHTMLParser(
+        utf8 if utf8 is not None and flat is html else flat, options=_SOURCE_TREE
+    )
     result = Extracted(url=url)
     zone = rule.zone if rule else dates.CHINA
     rules = rule.extract if rule else None
