@@ -109,7 +109,7 @@ def test_the_c_walk_keeps_the_nodes_usable() -> None:
     assert div.attributes == {"id": "a", "class": "b"}
     assert div.parser is tree
     assert div.text() == "文字，很多。"
-    assert measured.by_id[div.mem_id] == 2
+    assert measured.index_of(div.mem_id) == 2 and measured.index_of(12345) is None
     assert len(measured.nodes) == 4 and measured.nodes[-1].tag == "p"
     assert measured.nodes[2].mem_id == measured.nodes[2].mem_id  # a new view, the same node
     with pytest.raises(IndexError):

@@ -119,10 +119,12 @@ class Measured:
     own_punct: list[int] = field(default_factory=list)
     runs_start: list[int] = field(default_factory=list)
     runs_end: list[int] = field(default_factory=list)
-    by_id: dict[int, int] = field(default_factory=dict)  # node.mem_id -> element index
+    by_id: dict[int, int] = field(default_factory=dict)  # node.mem_id -> element index (Python)
     texts: list[tuple[str, int, bool]] = field(default_factory=list)  # (text, element, in <a>)
     # An element's class and id as "class id" (either may be empty): the name hints read them.
     names: Callable[[int], str] = field(default=lambda index: "", compare=False)
+    # node.mem_id -> element index, or None: `by_id.get`, or the C walk's own table.
+    index_of: Callable[[int], int | None] = field(default=lambda mem_id: None, compare=False)
 
 
 # What the walk does with a node, decided once per tag per walk (see `_kind`).
@@ -179,6 +181,7 @@ def measured_of(columns: tuple[Any, ...]) -> Measured:
     """The C walk's columns as `Measured` (its element sequence answers `names`)."""
     measured = Measured(*columns)
     measured.names = columns[0].names
+    measured.index_of = columns[0].index_of
     return measured
 
 
@@ -198,6 +201,7 @@ def measure_python(root: LexborNode) -> Measured:
     nodes: list[LexborNode] = []
     out.nodes = nodes
     out.names = partial(names_python, nodes)
+    out.index_of = out.by_id.get
     parents, uppers = out.parent, out.block_parent
     runs_start, runs_end, by_id, texts = out.runs_start, out.runs_end, out.by_id, out.texts
     blocks: list[int] = []  # per text run, the element whose `own` text it is
@@ -341,10 +345,12 @@ def lines(
     `is_title(node)` is. Text runs are taken as they are (whitespace-only runs separate
     words) until `budget` characters have been taken. The walk is in C where `measure`'s is.
     """
-    first = measured.by_id.get(root.mem_id)
+    first = measured.index_of(root.mem_id)
     if _walk is None:
         return lines_python(root, measured.by_id, first, furniture, is_title, budget)
-    found = _walk.lines(root, measured.by_id, first, furniture, _line_kind, is_title, budget)
+    # The C walk's elements find an index themselves; a Python walk's have `by_id`.
+    elements = measured.by_id if isinstance(measured.nodes, list) else measured.nodes
+    found = _walk.lines(root, elements, first, furniture, _line_kind, is_title, budget)
     return cast(list[Line], found)
 
 
@@ -489,7 +495,9 @@ def astuple_of(measured: Measured) -> tuple[object, ...]:
     """`measured`'s columns in field order, nodes as their mem_ids (for comparing two walks)."""
     columns: list[object] = [getattr(measured, name) for name in Measured.__slots__]
     columns[0] = [node.mem_id for node in measured.nodes]
-    columns[-1] = [measured.names(index) for index in range(len(measured.nodes))]
+    columns[-2] = [measured.names(index) for index in range(len(measured.nodes))]
+    columns[-1] = [measured.index_of(node.mem_id) for node in measured.nodes]
+    columns[Measured.__slots__.index("by_id")] = None  # (the C walk keeps no dict)
     return tuple(columns)
 
 

@@ -196,13 +196,69 @@ typedef struct {
     PyObject *parser;
     Py_ssize_t size;
     node_t **items;
+    /* node -> index + 1 (0: free), open addressing: `index_of`, and `lines`' lookups, without
+     * the dict of ~800 int pairs a page that `measure_python` builds as `by_id`. */
+    Py_ssize_t *table;
+    size_t mask;
 } nodes_t;
 
 static void nodes_dealloc(nodes_t *self)
 {
     Py_XDECREF(self->parser);
     PyMem_Free(self->items);
+    PyMem_Free(self->table);
     Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static inline size_t slot_of(const node_t *node, size_t mask)
+{
+    return (size_t)(((uintptr_t)node >> 4) * (uintptr_t)0x9E3779B97F4A7C15ull) & mask;
+}
+
+static int nodes_index(nodes_t *self)
+{
+    size_t capacity = 16;
+    while (capacity < (size_t)self->size * 2)
+        capacity *= 2;
+    self->table = PyMem_Calloc(capacity, sizeof(Py_ssize_t));
+    if (self->table == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->mask = capacity - 1;
+    for (Py_ssize_t i = 0; i < self->size; i++) {
+        size_t at = slot_of(self->items[i], self->mask);
+        while (self->table[at] != 0)
+            at = (at + 1) & self->mask;
+        self->table[at] = i + 1;
+    }
+    return 0;
+}
+
+/* The index of `node` among the elements, or -1. */
+static Py_ssize_t nodes_find(const nodes_t *self, const node_t *node)
+{
+    for (size_t at = slot_of(node, self->mask);; at = (at + 1) & self->mask) {
+        Py_ssize_t entry = self->table[at];
+        if (entry == 0)
+            return -1;
+        if (self->items[entry - 1] == node)
+            return entry - 1;
+    }
+}
+
+/* index_of(mem_id): the element's index, or None: what `by_id.get(mem_id)` gives. */
+static PyObject *nodes_index_of(nodes_t *self, PyObject *arg)
+{
+    size_t address = PyLong_AsSize_t(arg);
+    if (address == (size_t)-1 && PyErr_Occurred()) {
+        PyErr_Clear(); /* a negative or huge int is no node's */
+        Py_RETURN_NONE;
+    }
+    Py_ssize_t index = nodes_find(self, (const node_t *)(uintptr_t)address);
+    if (index < 0)
+        Py_RETURN_NONE;
+    return PyLong_FromSsize_t(index);
 }
 
 static Py_ssize_t nodes_length(nodes_t *self)
@@ -252,6 +308,7 @@ static PyObject *nodes_names(nodes_t *self, PyObject *arg)
 
 static PyMethodDef nodes_methods[] = {
     {"names", (PyCFunction)nodes_names, METH_O, "names(i) -> the element's 'class id'."},
+    {"index_of", (PyCFunction)nodes_index_of, METH_O, "index_of(mem_id) -> index, or None."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -452,6 +509,7 @@ static PyObject *columns(walk_t *w, PyObject *parser)
     if (wrapped == NULL)
         goto done;
     wrapped->items = NULL;
+    wrapped->table = NULL;
     wrapped->size = 0;
     Py_INCREF(parser);
     wrapped->parser = parser;
@@ -463,18 +521,11 @@ static PyObject *columns(walk_t *w, PyObject *parser)
             PyErr_NoMemory();
         goto done;
     }
-    for (Py_ssize_t e = 0; e < elements; e++) {
-        node_t *node = (node_t *)(uintptr_t)w->nodes.items[e];
-        wrapped->items[e] = node;
-        PyObject *key = PyLong_FromSize_t((size_t)(uintptr_t)node);
-        PyObject *value = PyLong_FromSsize_t(e);
-        int failed = key == NULL || value == NULL || PyDict_SetItem(by_id, key, value) < 0;
-        Py_XDECREF(key);
-        Py_XDECREF(value);
-        if (failed)
-            goto done;
-    }
+    for (Py_ssize_t e = 0; e < elements; e++)
+        wrapped->items[e] = (node_t *)(uintptr_t)w->nodes.items[e];
     wrapped->size = elements;
+    if (nodes_index(wrapped) < 0)
+        goto done;
     if (!(parents = as_list(w->parent.items, elements)) ||
         !(uppers = as_list(w->upper.items, elements)) ||
         !(text = as_list(o_text, elements)) || !(links = as_list(o_links, elements)) ||
@@ -635,9 +686,13 @@ static PyObject *lines(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_RuntimeError, "xinwen.parse._walk is not configured");
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "O!O!OOOOn", node_type, &root_obj, &PyDict_Type, &by_id, &first,
-                          &furniture, &kind_function, &is_title, &budget))
+    if (!PyArg_ParseTuple(args, "O!OOOOOn", node_type, &root_obj, &by_id, &first, &furniture,
+                          &kind_function, &is_title, &budget))
         return NULL;
+    /* `by_id`: the C walk's Nodes (looked up in C) or `measure_python`'s dict. */
+    nodes_t *elements = Py_IS_TYPE(by_id, &nodes_type) ? (nodes_t *)by_id : NULL;
+    if (elements == NULL && !PyDict_Check(by_id))
+        return PyErr_Format(PyExc_TypeError, "lines() wants the elements' Nodes or a dict");
     if (kind_function != line_kind_of) {
         memset(static_line, -1, sizeof(static_line));
         Py_INCREF(kind_function);
@@ -692,9 +747,16 @@ static PyObject *lines(PyObject *module, PyObject *args)
                     break;
                 }
             } else {
-                PyObject *key = PyLong_FromSize_t((size_t)(uintptr_t)node);
-                PyObject *index = key ? PyDict_GetItemWithError(by_id, key) : NULL;
-                Py_XDECREF(key);
+                PyObject *index = NULL; /* a new reference */
+                if (elements != NULL) {
+                    Py_ssize_t found = nodes_find(elements, node);
+                    index = found >= 0 ? PyLong_FromSsize_t(found) : NULL;
+                } else {
+                    PyObject *key = PyLong_FromSize_t((size_t)(uintptr_t)node);
+                    index = key ? PyDict_GetItemWithError(by_id, key) : NULL;
+                    Py_XINCREF(index);
+                    Py_XDECREF(key);
+                }
                 if (index == NULL) {
                     if (PyErr_Occurred()) {
                         failed = 1;
@@ -707,6 +769,7 @@ static PyObject *lines(PyObject *module, PyObject *args)
                     PyObject *answer = equal == 0 ? PyObject_CallOneArg(furniture, index) : NULL;
                     int truth = answer ? PyObject_IsTrue(answer) : 0;
                     Py_XDECREF(answer);
+                    Py_DECREF(index);
                     if (equal < 0 || (equal == 0 && (answer == NULL || truth < 0))) {
                         failed = 1;
                         break;

@@ -28,7 +28,7 @@ def measure(
 ]: ...
 def lines(
     root: LexborNode,
-    by_id: dict[int, int],
+    by_id: Sequence[LexborNode] | dict[int, int],
     first: int | None,
     furniture: Callable[[int], bool],
     line_kind: Callable[[LexborNode], int],
