@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from selectolax.lexbor import LexborHTMLParser
 from typer.testing import CliRunner
 
 from xinwen import demo
 from xinwen.cli import app
+from xinwen.parse import pages
 from xinwen.parse.pages import is_continuation
 
 SITE = Path(__file__).parent / "fixtures" / "multipage"
@@ -81,3 +84,53 @@ def test_parts_are_logged_and_archived_not_stored_as_articles(db: Path):
 )
 def test_continuation_urls(url: str, candidate: str, expected: bool):
     assert is_continuation(url, candidate) is expected
+
+
+# --- the prefilter before `_stem`: the same answers as stemming every link -----------------------
+
+
+def _continuations_plain(url: str, candidates: list[str]) -> set[str]:
+    own, host = pages._stem(url), pages.urlsplit(url).netloc.lower()
+    return {
+        c
+        for c in candidates
+        if host in c.lower() and c.split("#")[0] != url.split("#")[0] and pages._stem(c) == own
+    }
+
+
+def _listing_plain(url: str, links: list[str]) -> list[str]:
+    host, own = pages.urlsplit(url).netloc.lower(), url.split("#")[0]
+    stem = pages._stem(url, listing=True)
+    return [
+        link
+        for link in links
+        if host in link.lower() and link != own and pages._stem(link, listing=True) == stem
+    ]
+
+
+def _random_urls(rnd: random.Random, n: int) -> list[str]:
+    hosts = ["n.example.cn", "N.Example.cn", "other.example.com"]
+    dirs = ["/a/", "/news/2024/1106/", "/", "/A/", "/list/"]
+    names = ["123", "124", "1234", "index", "INDEX", "default", "list", "12", ""]
+    suffixes = ["", "_2", "-3", "_p4", "_1000", "_", "-p"]
+    exts = [".html", ".htm", ".shtml", ".HTML", ".php", ".aspx", ".jsp", "", ".txt"]
+    queries = ["", "?page=2", "?id=5&page=3", "?p=2&x=1", "?x=1", "?PAGE=2"]
+    frags = ["", "#top", "#"]
+    return [
+        f"{rnd.choice(['http', 'https'])}://{rnd.choice(hosts)}{rnd.choice(dirs)}"
+        f"{rnd.choice(names)}{rnd.choice(suffixes)}{rnd.choice(exts)}{rnd.choice(queries)}"
+        f"{rnd.choice(frags)}"
+        for _ in range(n)
+    ]
+
+
+def test_continuations_and_listing_pages_prefilter_changes_nothing() -> None:
+    rnd = random.Random(11)
+    tree = LexborHTMLParser("<p>no pager</p>")
+    for _ in range(300):
+        urls = _random_urls(rnd, 60)
+        url = urls[0]
+        assert pages.continuations(url, urls) == _continuations_plain(url, urls), url
+        got = pages.listing_pages(tree, url, ["下一页"], urls)
+        plain = [u for u in dict.fromkeys(_listing_plain(url, urls)) if u.startswith("http")]
+        assert got == plain, url
