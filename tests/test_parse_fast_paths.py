@@ -77,7 +77,7 @@ def test_measure_counts_each_element_once_in_one_walk() -> None:
         ("第一段，有标点。", 2, False), ("链接", 3, True), ("尾巴", 2, False),
         ("相关", 7, True), ("结尾文字", 1, False),
     ]  # fmt: skip
-    assert all(m.by_id[node.mem_id] == i for i, node in enumerate(m.nodes))
+    assert all(m.index_of(node.mem_id) == i for i, node in enumerate(m.nodes))
 
 
 BODY_PAGE = """<body><div id=a>
