@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
+from xinwen import workerproc
 from xinwen.parse import generic, published
 from xinwen.parse._tree import measure
 from xinwen.parse.trace import Trace
@@ -254,3 +255,31 @@ def test_visible_reads_a_run_that_wins_only_by_its_time_or_label(runs: list[str]
     fast = published.visible(*args, now=now)
     assert fast == published.visible(*args, Trace(), now=now)
     assert fast is not None and fast.found.raw != "2024-11-06"
+
+
+def _on_hosts_plain(links: list[str], hosts: frozenset[str]) -> list[str]:
+    kept = []
+    for link in links:
+        scheme, sep, rest = link.partition("://")
+        end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+        if workerproc._host_of_origin(scheme + sep + rest[:end]) in hosts:
+            kept.append(link)
+    return kept
+
+
+def test_on_hosts_keeps_what_cutting_each_link_by_hand_keeps() -> None:
+    rnd = random.Random(5)
+    parts = ["http://", "https://", "HTTP://", "a:b://", "", "n.example.cn", "N.Example.CN:80",
+             "other.cn", "/", "?", "#", "x", ":8080", "@", "\n", "中文", "%2F"]  # fmt: skip
+    hosts = frozenset({"n.example.cn", "n.example.cn:8080"})
+    for _ in range(3000):
+        links = ["".join(rnd.choice(parts) for _ in range(rnd.randint(1, 7))) for _ in range(5)]
+        try:
+            expected: object = _on_hosts_plain(links, hosts)
+        except ValueError as exc:  # a port that is not a number: both refuse it alike
+            expected = str(exc)
+        try:
+            got: object = workerproc.on_hosts(links, hosts)
+        except ValueError as exc:
+            got = str(exc)
+        assert got == expected, links

@@ -664,7 +664,8 @@ def canonical_of(links: list[LexborNode], base_url: str | None) -> str | None:
     for node in links:
         if "canonical" not in (node.attributes.get("rel") or "").lower().split():
             continue
-        href = (node.attributes.get("href") or "").strip()
+        # (`attrs.get`, 0.18 us: the href is there; `attributes` builds a dict of all, 0.40 us)
+        href = (node.attrs.get("href") or "").strip()
         absolute = urljoin(base_url, href) if base_url else href
         return absolute if href and absolute.startswith(("http://", "https://")) else None
     return None
@@ -679,7 +680,8 @@ def links_of(
     """
     found: list[str] = []
     for node in (picked or pick(tree, LINKS))[LINKS]:
-        href = (node.attributes.get("href") or "").strip()
+        # (`attrs.get`, 0.18 us: the href is there; `attributes` builds a dict of all, 0.40 us)
+        href = (node.attrs.get("href") or "").strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
             continue
         absolute = urljoin(base_url, href) if base_url and not _joins_to_itself(href) else href
@@ -701,6 +703,11 @@ def _joins_to_itself(href: str) -> bool:
     if not href.startswith(("http://", "https://")) or not href.isascii():
         return False
     rest = href[href.index("//") + 2 :]
-    if not rest or rest[0] in "/?#" or any(c in href for c in "[]\t\r\n;"):
+    if not rest or rest[0] in "/?#" or _REWRITTEN.search(href):
         return False
     return not href.split("#", 1)[0].endswith("?")
+
+
+# What urlsplit removes or checks in a URL (see `_joins_to_itself`): one search, where a test per
+# character took 1 us a link.
+_REWRITTEN = re.compile(r"[\[\]\t\r\n;]")
