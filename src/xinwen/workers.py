@@ -61,8 +61,8 @@ __all__ = [
 PARSE_TIMEOUT = 30.0
 # Workers per crawl: one per core but one, the crawl's own process (fetching, storing) needing
 # a core of its own; at least 1, at most 4. On the 2-core bench machine the two sides cost
-# about the same (bench/crawl.py: 7 ms of CPU per page in the crawl's process, 8.5 ms in its
-# worker), so a second worker would only contend for the same two cores, and add 45 MB.
+# about the same (bench/crawl.py: 5.4 ms of CPU per page in the crawl's process, 5.6 ms in its
+# worker), so a second worker would only contend for the same two cores, and add 55 MB.
 MAX_WORKERS = 4
 
 
