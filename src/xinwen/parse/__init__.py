@@ -153,9 +153,12 @@ def extract(
     rules = rule.extract if rule else None
     tag = f"rule:{rule.id}" if rule else ""
 
-    # The whole-document queries, in two walks: these before a rule drops elements, the rest
-    # after it (see `picks`).
-    early = picks.pick(tree, generic.HEAD, picks.LINKS) if links else picks.pick(tree, generic.HEAD)
+    # The whole-document queries (see `picks`): in one walk, or in two where a rule drops
+    # elements (the metadata and links before, the rest after).
+    drops = bool(rules and rules.body and rules.drop)
+    late = (generic.TITLES, category.NAMED, pages.NEXT, picks.LINKS)
+    first = late if not drops else (picks.LINKS,) if links else ()
+    early = picks.pick(tree, generic.HEAD, *first)
     head = generic.head_elements(tree, early)
     meta = generic.meta_tags(head["meta"])
     ld = generic.json_ld(head["script"])
@@ -188,7 +191,7 @@ def extract(
     root = tree.body or tree.root
     if root is None:
         return result
-    picked = picks.pick(tree, generic.TITLES, category.NAMED, pages.NEXT, picks.LINKS)
+    picked = picks.pick(tree, *late) if drops else early
     measured = measure(root)
     texts = measured.texts
     if result.title is None:

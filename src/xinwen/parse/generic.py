@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import date, timezone
 from functools import cache, lru_cache, partial
 from importlib import resources
+from itertools import compress, count
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -447,8 +448,11 @@ def score(
     # corpus page 0.23 -> 0.99).
     up = measured.block_parent
     get = scores.get
-    for index, size in enumerate(own):
-        if size < 10 or (index == 0 and root_tag == "a"):
+    # The elements with 10 characters of their own, picked at C speed (a page has ~800
+    # elements, ~100 of them with text of their own).
+    for index in compress(count(), map(_NINE.__lt__, own)):
+        size = own[index]
+        if index == 0 and root_tag == "a":
             continue
         value = 1.0 + own_punct[index] + min(size / 100.0, 3.0)
         scores[index] = get(index, 0.0) + value
@@ -510,6 +514,8 @@ def score(
             return index
     return top
 
+
+_NINE = 9  # (own text of at least 10 characters scores)
 
 # Both calibrated on the corpus (bench/extract.py): the Yahoo HK and 360kuai short articles.
 _RIGHT_AFTER = 15  # text runs between the headline and the start of the body
