@@ -358,3 +358,28 @@ def test_a_query_cannot_compare_a_case_sensitive_attribute_without_case() -> Non
         picks.Selector("a", (("href", picks.EQUALS, ("/x",)),))
     with pytest.raises(ValueError, match="bad values"):
         picks.Selector("a", (("class", picks.CONTAINS, ("",)),))
+
+
+def test_queries_after_a_rule_drops_elements_do_not_see_them() -> None:
+    from xinwen import parse
+    from xinwen.rules import ExtractRules, SiteRule
+
+    rule = SiteRule(
+        id="dropper",
+        name="Dropper",
+        hosts=["n.example.com"],
+        extract=ExtractRules(body="div.content", drop=["div.crumbs", "a.next"]),
+    )
+    page = (
+        "<html><head><title>降准_新闻</title></head><body><h1>降准</h1>"
+        "<div class=content><div class=crumbs><a href=/>首页</a> &gt; <a href=/gn/>国内</a></div>"
+        "<p>" + "中国人民银行决定下调存款准备金率，释放长期流动性。" * 4 + "</p>"
+        "<a class=next rel=next href=/a/1_2.html>下一页</a></div></body></html>"
+    )
+    url = "https://n.example.com/a/1.html"
+    kept = parse.extract(page, url, None, links=True)
+    dropped = parse.extract(page, url, rule, links=True)
+    assert kept.category == "国内" and kept.next_page == "https://n.example.com/a/1_2.html"
+    # Picked after the drop: the trail and the pager are gone with their elements.
+    assert dropped.category is None and dropped.next_page is None
+    assert "下调存款准备金率" in dropped.blocks[0].text
