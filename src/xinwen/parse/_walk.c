@@ -1,16 +1,20 @@
-/* The walk of `xinwen.parse._tree.measure`, in C: an optional accelerator.
+/* The parser's tree walks, in C: an optional accelerator of `xinwen.parse`.
  *
- * `measure` in Python costs ~1 us a node (the tree walk, a wrapper object per node, the context
- * stack), 2.4 ms of the 6.6 ms a corpus page takes to extract. This module walks lexbor's tree
- * itself, from the node pointers selectolax holds, and returns the same columns as the Python
- * walk. `_tree.py` uses it only after `configure` has checked, on a probe page parsed by the
- * selectolax in use, that every structure read here has the layout assumed here; otherwise the
- * Python walk runs. tests/test_walk.py compares the two walks column by column.
+ * Walking Lexbor's tree through selectolax's Python objects costs ~1 us a node (a wrapper
+ * object per node, a context stack in Python): `_tree.measure` alone was 2.4 ms of the 6.6 ms a
+ * corpus page took to extract. This module walks Lexbor's tree itself, from the node pointers
+ * selectolax holds, for `_tree.measure` (`measure`), `_tree.lines` (`lines`), `picks`
+ * (`select`), and the deep-nesting gate (`many_block_tags`), and gives the same results as
+ * their Python twins. `_tree.py` uses it only after `configure` has checked, on a probe page
+ * parsed by the selectolax in use, that every structure read here has the layout assumed here,
+ * and that the walk measures the probe as the Python walk does; otherwise Python runs.
+ * tests/test_walk.py compares every function with its twin, on the corpus and on edge pages.
  *
  * Layouts read (lexbor's source/lexbor/dom/interfaces/node.h and character_data.h, the version
  * selectolax 1.0 bundles; its lexbor.pxd declares the same fields in the same order). Nothing is
- * written into lexbor's memory, and no lexbor function is called but
- * lxb_dom_element_attr_by_name, which selectolax's module exports.
+ * written into Lexbor's memory; the Lexbor functions called are those selectolax's module
+ * exports for attributes (lxb_dom_element_attr_by_name, lxb_dom_attr_value_noi,
+ * lxb_dom_element_class_noi, lxb_dom_element_id_noi), found with dlsym.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -700,6 +704,10 @@ static PyObject *lines(PyObject *module, PyObject *args)
     }
     node_t *root = node_of(root_obj);
     PyObject *parser = *(PyObject **)((char *)root_obj + parser_offset);
+    if (root == NULL || parser == NULL) {
+        PyErr_SetString(PyExc_ValueError, "lines() was given an empty LexborNode");
+        return NULL;
+    }
     line_t l = {PyList_New(0), PyList_New(0), 0, 0};
     PyObject *custom = PyDict_New();
     line_frame_t *stack = NULL;
@@ -1076,6 +1084,10 @@ static PyObject *select_nodes(PyObject *module, PyObject *args)
     }
     node_t *root = node_of(root_obj);
     PyObject *parser = *(PyObject **)((char *)root_obj + parser_offset);
+    if (root == NULL || parser == NULL) {
+        PyErr_SetString(PyExc_ValueError, "select() was given an empty LexborNode");
+        return NULL;
+    }
     PyObject *found = PyTuple_New(nqueries);
     if (found == NULL)
         return NULL;
