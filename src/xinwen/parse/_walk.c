@@ -63,8 +63,7 @@ static attr_by_name_f attr_by_name = NULL;
 static attr_value_f attr_value = NULL;
 static element_value_f class_of = NULL, id_of = NULL;
 static Py_ssize_t max_texts = 0;
-/* Static tag ids are small and the same in every document; custom tags (<o:p>, <foo-bar>) get
- * an id that is an address, valid only within one document, so those are cached per walk. */
+/* Tag ids below this are Lexbor's static ones (see `tag_answer`). */
 #define STATIC_IDS 4096
 static signed char static_kind[STATIC_IDS];
 
@@ -130,15 +129,16 @@ static PyObject *wrap(node_t *node, PyObject *parser)
     return obj;
 }
 
-static int kind(node_t *node, PyObject *parser, PyObject *custom)
+/* What `function` (a Python function of a LexborNode) says of `node`'s tag: an int in
+ * 0..`most`. It is asked once per tag: static tag ids are small and the same in every document
+ * (`cache`, for the life of the module); custom tags (<o:p>, <foo-bar>) get an id that is an
+ * address, valid only within one document (`custom`, a dict for one walk). */
+static int tag_answer(node_t *node, PyObject *parser, PyObject *function, signed char *cache,
+                      PyObject *custom, long most)
 {
-    if (node->type == NODE_TEXT)
-        return TEXT;
-    if (node->type != NODE_ELEMENT)
-        return SKIP; /* comments, doctypes, processing instructions */
     uintptr_t id = node->local_name;
-    if (id < STATIC_IDS && static_kind[id] >= 0)
-        return static_kind[id];
+    if (id < STATIC_IDS && cache[id] >= 0)
+        return cache[id];
     PyObject *key = NULL;
     if (id >= STATIC_IDS) {
         key = PyLong_FromSize_t((size_t)id);
@@ -155,18 +155,18 @@ static int kind(node_t *node, PyObject *parser, PyObject *custom)
         }
     }
     PyObject *obj = wrap(node, parser);
-    PyObject *answer = obj ? PyObject_CallOneArg(kind_of, obj) : NULL;
+    PyObject *answer = obj ? PyObject_CallOneArg(function, obj) : NULL;
     Py_XDECREF(obj);
     long value = answer ? PyLong_AsLong(answer) : -1;
     Py_XDECREF(answer);
-    if (value < 0 || value > LINK) {
+    if (value < 0 || value > most) {
         if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_ValueError, "_kind gave an unknown kind");
+            PyErr_Format(PyExc_ValueError, "%R gave an unknown answer", function);
         Py_XDECREF(key);
         return -1;
     }
     if (key == NULL) {
-        static_kind[id] = (signed char)value;
+        cache[id] = (signed char)value;
     } else {
         PyObject *boxed = PyLong_FromLong(value);
         int failed = boxed == NULL || PyDict_SetItem(custom, key, boxed) < 0;
@@ -176,6 +176,15 @@ static int kind(node_t *node, PyObject *parser, PyObject *custom)
             return -1;
     }
     return (int)value;
+}
+
+static int kind(node_t *node, PyObject *parser, PyObject *custom)
+{
+    if (node->type == NODE_TEXT)
+        return TEXT;
+    if (node->type != NODE_ELEMENT)
+        return SKIP; /* comments, doctypes, processing instructions */
+    return tag_answer(node, parser, kind_of, static_kind, custom, LINK);
 }
 
 /* Characters `_tree._SPACE_CHARS` and `_tree._PUNCT`. */
@@ -594,46 +603,7 @@ static PyObject *line_kind_of = NULL; /* the function `static_line` was filled b
 
 static int line_kind(node_t *node, PyObject *parser, PyObject *function, PyObject *custom)
 {
-    uintptr_t id = node->local_name;
-    if (id < STATIC_IDS && static_line[id] >= 0)
-        return static_line[id];
-    PyObject *key = NULL;
-    if (id >= STATIC_IDS) {
-        key = PyLong_FromSize_t((size_t)id);
-        if (key == NULL)
-            return -1;
-        PyObject *known = PyDict_GetItemWithError(custom, key);
-        if (known != NULL) {
-            Py_DECREF(key);
-            return (int)PyLong_AsLong(known);
-        }
-        if (PyErr_Occurred()) {
-            Py_DECREF(key);
-            return -1;
-        }
-    }
-    PyObject *obj = wrap(node, parser);
-    PyObject *answer = obj ? PyObject_CallOneArg(function, obj) : NULL;
-    Py_XDECREF(obj);
-    long value = answer ? PyLong_AsLong(answer) : -1;
-    Py_XDECREF(answer);
-    if (value < 0 || value > 127) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_ValueError, "_line_kind gave an unknown kind");
-        Py_XDECREF(key);
-        return -1;
-    }
-    if (key == NULL) {
-        static_line[id] = (signed char)value;
-    } else {
-        PyObject *boxed = PyLong_FromLong(value);
-        int failed = boxed == NULL || PyDict_SetItem(custom, key, boxed) < 0;
-        Py_XDECREF(boxed);
-        Py_DECREF(key);
-        if (failed)
-            return -1;
-    }
-    return (int)value;
+    return tag_answer(node, parser, function, static_line, custom, 127);
 }
 
 typedef struct {

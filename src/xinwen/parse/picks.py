@@ -13,6 +13,7 @@ elements, in the same order, on the corpus and on crafted pages.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -63,6 +64,7 @@ def _tag_ids() -> dict[str, int]:
 _TAG_IDS = _tag_ids()
 
 
+@cache  # built once per query, not for every page
 def _spec(query: Query) -> tuple[tuple[int, tuple[tuple[bytes, int, tuple[bytes, ...]], ...]], ...]:
     return tuple(
         (
