@@ -87,7 +87,7 @@ def test_json_record_example_has_every_key():
     """The record documented in docs/schema.md has exactly the keys `Article` has."""
     import json
 
-    from xinwen.models import Article, Section
+    from xinwen.record import Article, Section
 
     text = (DOCS / "schema.md").read_text("utf-8")
     example = text.split("## The JSON record", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]

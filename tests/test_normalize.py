@@ -10,7 +10,7 @@ import opencc
 import pytest
 
 from xinwen import normalize as normalize_module
-from xinwen.models import Block, Decoded, Extracted, Section
+from xinwen.models import Block, Decoded, Extracted
 from xinwen.normalize import (
     _s2t_characters,
     body_text,
@@ -20,6 +20,7 @@ from xinwen.normalize import (
     normalize,
     strip_glosses,
 )
+from xinwen.record import Section
 
 # --- Pinyin glosses --------------------------------------------------------------------------
 

@@ -9,16 +9,24 @@ __version__ = "0.1.0"
 from typing import TYPE_CHECKING, Any
 
 from .errors import ArchiveError
-from .models import Article, Section
 
 if TYPE_CHECKING:
     from .pipeline import crawl, extract
+    from .record import Article, Section
     from .rules import load_rules
     from .store import Archive
 
 # Imported on first use, not with the package: a parse worker process (`xinwen.workers`) needs
-# the parser alone, and loading the database and HTTP stack too would cost each worker ~60 MB.
-_LAZY = {"crawl": "pipeline", "extract": "pipeline", "load_rules": "rules", "Archive": "store"}
+# the parser alone, and loading the database and HTTP stack too would cost each worker ~60 MB,
+# pydantic and the record's models (`Article`, `Section`) 15 MB.
+_LAZY = {
+    "crawl": "pipeline",
+    "extract": "pipeline",
+    "load_rules": "rules",
+    "Archive": "store",
+    "Article": "record",
+    "Section": "record",
+}
 
 
 def __getattr__(name: str) -> Any:

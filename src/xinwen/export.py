@@ -33,7 +33,7 @@ from warcio.warcwriter import WARCWriter
 from . import __version__
 from .errors import ConfigError
 from .fetch import USER_AGENT
-from .models import Article
+from .record import Article
 from .report import json_text, utf8_text
 from .store import Archive
 from .store.export import StoredCapture, articles, captures

@@ -3,6 +3,10 @@ clean whitespace, no boilerplate.
 
 OpenCC's t2s runs only on text detected as traditional: on simplified text it corrupts words
 (`首批覆盖` becomes `首批复盖`, because 批覆 is the traditional spelling of 批复).
+
+`record_fields` makes the record as plain data, without pydantic: a crawl's parse workers
+normalize articles with it and never load pydantic (15 MB of a worker's memory); `normalize`
+makes the `Article` itself.
 """
 
 from __future__ import annotations
@@ -12,14 +16,19 @@ import re
 import tempfile
 import tomllib
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import opencc
 
-from .models import Article, Block, Decoded, Extracted, Section
+from .models import Block, Decoded, Extracted
+
+if TYPE_CHECKING:
+    from .record import Article, Section
 
 _T2S = opencc.OpenCC("t2s")
 
@@ -286,8 +295,9 @@ def _compose_marks(text: str) -> str:
     return _MARK_RUN_RE.sub(lambda m: unicodedata.normalize("NFC", m.group()), text)
 
 
-def _sections(blocks: list[Block], traditional: bool) -> list[Section]:
-    sections: list[Section] = []
+def _sections(blocks: list[Block], traditional: bool) -> list[dict[str, Any]]:
+    """The body's sections as `Section.model_dump()` gives them: dicts, no pydantic."""
+    sections: list[dict[str, Any]] = []
     heading: str | None = None
     level = 0
     page = 1
@@ -296,7 +306,7 @@ def _sections(blocks: list[Block], traditional: bool) -> list[Section]:
     def close() -> None:
         if heading is not None or paragraphs:
             text = "\n".join(paragraphs)
-            sections.append(Section(heading=heading, level=level, text=text, page=page))
+            sections.append({"heading": heading, "level": level, "text": text, "page": page})
 
     furniture = _boilerplate().matches
     marks = _LATIN_MARK_RE.search("".join(block.text for block in blocks)) is not None
@@ -325,38 +335,55 @@ def _sections(blocks: list[Block], traditional: bool) -> list[Section]:
     return sections
 
 
-def body_text(sections: list[Section]) -> str:
+def _body(parts: Iterable[tuple[str | None, str]]) -> str:
+    lines: list[str] = []
+    for heading, text in parts:
+        if heading:
+            lines.append(heading)
+        if text:
+            lines.append(text)
+    return "\n".join(lines)
+
+
+def body_text(sections: Sequence[Section]) -> str:
     """The body as stored: each heading on its own line, then its paragraphs."""
-    parts: list[str] = []
-    for section in sections:
-        if section.heading:
-            parts.append(section.heading)
-        if section.text:
-            parts.append(section.text)
-    return "\n".join(parts)
+    return _body((section.heading, section.text) for section in sections)
 
 
-def normalize(extracted: Extracted, decoded: Decoded, *, url: str, site: str) -> Article:
-    """Turn extracted fields into the stored record, in simplified Chinese."""
+def record_fields(extracted: Extracted, decoded: Decoded, *, url: str, site: str) -> dict[str, Any]:
+    """The stored record's fields, in simplified Chinese, as plain data: a dict shaped like
+    `Article.model_dump()` (sections as dicts), its quality measures at their defaults
+    (`quality.measures` gives them). `Article.model_validate` makes it the record."""
     sample = (extracted.title or "") + "".join(b.text for b in extracted.blocks[:200])
     lang = detect_script(sample)
     traditional = lang == "zh-Hant"
     sections = _sections(extracted.blocks, traditional)
-    return Article(
-        url=url,
-        site=site,
-        title=_text(extracted.title, traditional),
-        category=_text(extracted.category, traditional),
-        published_at=extracted.published_at,
-        author=_text(extracted.author, traditional),
-        source=_text(extracted.source, traditional),
-        editor=_text(extracted.editor, traditional),
-        published_precision=extracted.published_precision,
-        published_raw=extracted.published_raw,
-        lang_original=lang,
-        sections=sections,
-        body=body_text(sections),
-        encoding=decoded.encoding,
-        encoding_source=decoded.source,
-        extracted_by=dict(extracted.extracted_by),
-    )
+    return {
+        "url": url,
+        "site": site,
+        "title": _text(extracted.title, traditional),
+        "category": _text(extracted.category, traditional),
+        "published_at": extracted.published_at,
+        "author": _text(extracted.author, traditional),
+        "source": _text(extracted.source, traditional),
+        "lang_original": lang,
+        "sections": sections,
+        "body": _body((section["heading"], section["text"]) for section in sections),
+        "encoding": decoded.encoding,
+        "encoding_source": decoded.source,
+        "extracted_by": dict(extracted.extracted_by),
+        "editor": _text(extracted.editor, traditional),
+        "published_precision": extracted.published_precision,
+        "published_raw": extracted.published_raw,
+        "decode_errors": 0,
+        "cjk_ratio": 0.0,
+        "flags": [],
+    }
+
+
+def normalize(extracted: Extracted, decoded: Decoded, *, url: str, site: str) -> Article:
+    """Turn extracted fields into the stored record, in simplified Chinese (its quality
+    measures unset: see `quality.assess`)."""
+    from .record import Article  # pydantic: loaded by those who make an Article, see above
+
+    return Article.model_validate(record_fields(extracted, decoded, url=url, site=site))

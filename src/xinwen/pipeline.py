@@ -21,7 +21,8 @@ from . import discover, errors, feeds, quality, urls
 from .errors import ArchiveError, ConfigError, ExtractError, FeedError, LeaseLost
 from .fetch import Fetcher, FetchSettings, Transport
 from .lock import run_lock
-from .models import Article, Decoded, Extracted, Page
+from .models import Decoded, Extracted, Page
+from .record import Article
 from .robots import RobotsPolicy
 from .rules import SiteRule
 from .siteconfig import Site, site_rules
@@ -726,18 +727,17 @@ def _article(
 ) -> tuple[Article, tuple[str, str] | None]:
     """The article of a fetched page and, when its parse worker made it, its index text.
 
-    The worker normalized it under the page's own URL (`workerproc.prepare`): under a believed
-    canonical URL only `url` and `site` differ (normalize and quality read no other use of the
-    URL). The parts of a multi-page article join its blocks after the worker saw them: then it
-    is normalized here.
+    The worker normalized it under the page's own URL (`workerproc.prepare`), as plain data
+    (it loads no pydantic), validated here: under a believed canonical URL only `url` and
+    `site` differ (normalize and quality read no other use of the URL). The parts of a
+    multi-page article join its blocks after the worker saw them: then it is normalized here.
     """
     if prepared is None or parts:
         return _finish(extracted, decoded, canonical or page.final_url, rule), None
-    article, title_text, body_text = prepared
+    fields, title_text, body_text = prepared
     if canonical:
-        moved = {"url": urls.canonical_url(canonical), "site": site_of(canonical, rule)}
-        article = article.model_copy(update=moved)
-    return article, (title_text, body_text)
+        fields = {**fields, "url": urls.canonical_url(canonical), "site": site_of(canonical, rule)}
+    return Article.model_validate(fields), (title_text, body_text)
 
 
 @dataclass(slots=True)

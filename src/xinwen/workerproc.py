@@ -1,8 +1,10 @@
 """The parse worker process's side of `workers.ParsePool`: decode and extract a page.
 
 Kept apart from the pool (asyncio, subprocesses) so that a worker loads the parser and little
-else. `parse_page` is the parse step itself (decode, then extract), also called in-process by
-`xinwen.pipeline` where there is no crawl (`extract`, `explain`, `reparse`).
+else: not pydantic either, unless the crawl has site rules (`rules.py` is loaded with the
+first rule; the record, `record.py`, is made in the crawl's process from `stored_fields`'
+plain data). `parse_page` is the parse step itself (decode, then extract), also called
+in-process by `xinwen.pipeline` where there is no crawl (`extract`, `explain`, `reparse`).
 """
 
 from __future__ import annotations
@@ -19,16 +21,20 @@ from typing import TYPE_CHECKING, Any
 from . import encoding, quality, urls
 from .bigrams import index_text
 from .errors import ExtractError
-from .models import Article, Decoded, Extracted
-from .rules import SiteRule, rule_for
+from .models import Decoded, Extracted
 
 if TYPE_CHECKING:
+    # pydantic models: a worker of a crawl without site rules never loads pydantic (see
+    # `parse_page` and `stored_fields`).
     from .parse.trace import Trace
+    from .record import Article
+    from .rules import SiteRule
 
-Parsed = tuple[SiteRule | None, Decoded, Extracted]  # the rule used, the text, the fields
-# An article page as it will be stored under the page's own URL, and the index text of its
-# title and body (`prepare`).
-Prepared = tuple[Article, str, str]
+Parsed = tuple["SiteRule | None", Decoded, Extracted]  # the rule used, the text, the fields
+# An article page as it will be stored under the page's own URL, as plain data (what
+# `Article.model_validate` takes, see `stored_fields`), and the index text of its title and
+# body (`prepare`).
+Prepared = tuple[dict[str, Any], str, str]
 
 
 def _decode(data: bytes | str, content_type: str | None) -> Decoded:
@@ -51,7 +57,13 @@ def parse_page(
     # own process never parses, only its workers do.
     from . import parse
 
-    rule = rule_for(urls.host_of(url), rules) if url else None
+    rule: SiteRule | None = None
+    if rules and url:
+        # rules.py is pydantic, loaded only here: a worker of a crawl without site rules has
+        # no use for it (and unpickling the rules of one that has loads it anyway).
+        from .rules import rule_for
+
+        rule = rule_for(urls.host_of(url), rules)
     decoded = _decode(data, content_type)
     # Bytes that decoded as UTF-8 without a BOM or a replacement are the text's UTF-8 as they are.
     utf8 = (
@@ -78,34 +90,46 @@ def site_of(url: str | None, rule: SiteRule | None) -> str:
     return urls.host_of(url) if url else ""
 
 
-def finish(
+def stored_fields(
     extracted: Extracted, decoded: Decoded, url: str | None, rule: SiteRule | None
-) -> Article:
-    """The stored record of an extracted article: normalized, its quality measured."""
+) -> dict[str, Any]:
+    """The stored record of an extracted article as plain data, normalized, its quality
+    measured: what `Article.model_validate` takes. Made without pydantic (15 MB a worker)."""
     # Loaded on first use, like the parser: a crawl's own process normalizes only the
     # multi-page articles (its workers normalize the rest, see `prepare`), and OpenCC's
     # tables stay out of it (3.6 MB).
     from . import normalize
 
-    article = normalize.normalize(
+    fields = normalize.record_fields(
         extracted, decoded, url=urls.canonical_url(url) if url else "", site=site_of(url, rule)
     )
-    article = quality.assess(article, decoded)
+    body, title, published_at = fields["body"], fields["title"], fields["published_at"]
+    fields.update(quality.measures(body, title, published_at, decoded))
     if extracted.truncated:
-        article = article.model_copy(update={"flags": [*article.flags, "body_truncated"]})
-    return article
+        fields["flags"].append("body_truncated")
+    return fields
+
+
+def finish(
+    extracted: Extracted, decoded: Decoded, url: str | None, rule: SiteRule | None
+) -> Article:
+    """The stored record of an extracted article: normalized, its quality measured."""
+    from .record import Article  # pydantic: the crawl's process has it, its workers need not
+
+    return Article.model_validate(stored_fields(extracted, decoded, url, rule))
 
 
 def prepare(
     extracted: Extracted, decoded: Decoded, url: str, rule: SiteRule | None
 ) -> Prepared | None:
     """For an article page, done by a parse worker while the crawl's process fetches and
-    stores: the article as stored under the page's own URL (`finish`) and its index text.
-    None for a page that is not an article."""
+    stores: the article's fields as stored under the page's own URL (`stored_fields`; the
+    crawl's process makes them an `Article`) and its index text. None for a page that is not
+    an article."""
     if not extracted.is_article:
         return None
-    article = finish(extracted, decoded, url, rule)
-    return article, index_text(article.title), index_text(article.body)
+    fields = stored_fields(extracted, decoded, url, rule)
+    return fields, index_text(fields["title"]), index_text(fields["body"])
 
 
 @lru_cache(maxsize=4096)

@@ -19,7 +19,9 @@ is sent the next while it works (`ParsePool.DEPTH` pages in its hands):
 
 The worker's side, `parse_page` (decode, then extract; also called in-process by
 `xinwen.pipeline` where there is no crawl: `extract`, `explain`, `reparse`) and its loop, is in
-`workerproc.py`: a worker process imports that module and not this one (asyncio and all).
+`workerproc.py`: a worker process imports that module and not this one (asyncio and all),
+nor pydantic unless the crawl has site rules (an article comes back as plain data, validated
+into an `Article` by the crawl's process; pydantic took 15 MB of each worker).
 """
 
 from __future__ import annotations
@@ -169,8 +171,9 @@ class ParsePool:
 
     def _start(self) -> _Worker:
         # A fresh interpreter that imports the parser alone (not the database, HTTP or CLI
-        # stack, nor whatever script started the crawl), so a worker costs tens of MB, not a
-        # copy of the crawl; and no fork of a process with threads and an open database.
+        # stack, pydantic, nor whatever script started the crawl), so a worker costs tens of
+        # MB, not a copy of the crawl; and no fork of a process with threads and an open
+        # database.
         ours, theirs = socket.socketpair()
         process = subprocess.Popen(
             [
@@ -246,8 +249,9 @@ class ParsePool:
         prepare: bool = True,
     ) -> tuple[SiteRule | None, Decoded, Extracted, Prepared | None]:
         """`parse`, and for an article page (with `prepare`) what `workerproc.prepare` makes of
-        it in the worker: the article as stored under `url` and its index text (None for
-        another page, or if preparing it failed: the crawl's process then does it itself)."""
+        it in the worker: the article's fields as stored under `url` (plain data) and its index
+        text (None for another page, or if preparing it failed: the crawl's process then does
+        it itself)."""
         message = (data, url, content_type, fetched_at, links, hosts, text, prepare)
         async with self._slots:
             job = _Job(message, url, asyncio.get_running_loop().create_future())

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser, LexborNode
 
 from ..models import Extracted
-from ..rules import Selector, SiteRule
 from . import category, dates, generic, headline, pages, picks, published
 from ._tree import Measured, many_block_tags, measure
 from .trace import Trace
+
+if TYPE_CHECKING:
+    # pydantic models, of which only the annotations are needed: a parse worker of a crawl
+    # without site rules never loads pydantic.
+    from ..rules import Selector, SiteRule
 
 # The window after the title searched for the time, the category link and the labelled fields:
 # text runs, then characters (a Chinese info line is under 200 characters; 40 runs cover pages

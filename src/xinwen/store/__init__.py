@@ -37,7 +37,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import SQLModel
 
 from ..errors import AlreadyRunning, ConfigError, LeaseLost, StorageFull, StoreError, redact
-from ..models import Article, Decoded, Page
+from ..models import Decoded, Page
+from ..record import Article
 from . import frontier, migrations, search
 from .copy import copy_archive
 from .engine import checkpoint, database_url, make_engine

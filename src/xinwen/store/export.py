@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
-from ..models import Article, Section
+from ..record import Article, Section
 from ..urls import host_of
 from .tables import ArticleRow, CaptureRow, SectionRow
 
