@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
-from xinwen import Archive, extract
+from xinwen import Archive, extract, store
 from xinwen.errors import StoreError
 from xinwen.models import Decoded, Page
 from xinwen.store.tables import SCHEMA_VERSION
@@ -171,3 +174,72 @@ def test_version_10_frontier_gets_the_claim_index(db_path: Path):
     with Archive(db_path) as archive:
         assert archive.migrated == [11]
     assert _indexes(db_path) == {"ix_frontier_claim", "ix_frontier_host"}
+
+
+# --- a batch commits in the background -------------------------------------------------------
+
+
+def test_a_batch_commits_in_the_background_and_the_next_write_waits_for_it(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # The write that fills a batch hands its commit to another thread and returns; the
+    # caller (the crawl's event loop) goes on, and its next write waits for the commit.
+    monkeypatch.setattr(store, "BATCH_SECONDS", 0.0)  # every write ends a batch
+    release = threading.Event()
+    entered = threading.Event()
+    threads: list[str] = []
+    original = Archive._commit
+
+    def held_commit(self: Archive, batch: Any) -> None:
+        threads.append(threading.current_thread().name)
+        entered.set()
+        assert release.wait(10)
+        original(self, batch)
+
+    monkeypatch.setattr(Archive, "_commit", held_commit)
+    first, second = "https://news.example.com/a/1.html", "https://news.example.com/a/2.html"
+    with Archive(db_path) as archive, archive.batched():
+        assert _save(archive, first, "央行宣布降准", "中国人民银行决定下调存款准备金率。") == "new"
+        committing = archive.committing()
+        assert committing is not None and entered.wait(10)
+        assert not committing.done()  # the write returned with its commit still under way
+        assert _urls(db_path) == []  # nothing committed yet, as another reader sees it
+        release.set()  # from here on commits go through
+        assert _save(archive, second, "财政部发布新规", "财政部今日发布新规定。") == "new"
+        assert committing.done()  # the second write waited for the first commit
+    # Each write's commit in the committer's thread; the last one, on leaving, in the caller's.
+    assert threads == ["xinwen-commit_0", "xinwen-commit_0", threading.current_thread().name]
+    assert _urls(db_path) == [first, second]
+    with sqlite3.connect(db_path) as connection:  # both indexed, in their commits
+        assert connection.execute("SELECT count(*) FROM article_fts_pending").fetchone()[0] == 0
+        assert connection.execute("SELECT count(*) FROM article_fts").fetchone()[0] == 2
+
+
+def test_a_background_commit_that_fails_is_raised_by_the_next_write(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(store, "BATCH_SECONDS", 0.0)
+    original = Archive._commit
+    failures = [OperationalError("COMMIT", None, sqlite3.OperationalError("disk I/O error"))]
+
+    def failing_commit(self: Archive, batch: Any) -> None:
+        if failures:
+            batch.connection.rollback()  # what SQLite does when a commit fails this way
+            raise failures.pop()
+        original(self, batch)
+
+    monkeypatch.setattr(Archive, "_commit", failing_commit)
+    first, second = "https://news.example.com/a/1.html", "https://news.example.com/a/2.html"
+    with Archive(db_path) as archive, archive.batched():
+        assert _save(archive, first, "央行宣布降准", "中国人民银行决定下调存款准备金率。") == "new"
+        with pytest.raises(StoreError, match="disk I/O error") as raised:
+            _save(archive, second, "财政部发布新规", "财政部今日发布新规定。")
+        assert str(db_path) in (raised.value.url or "")  # the archive is named
+        # The archive still works: the write after the error is stored.
+        assert _save(archive, second, "财政部发布新规", "财政部今日发布新规定。") == "new"
+    assert _urls(db_path) == [second]  # the failed batch is gone whole
+
+
+def _urls(db: Path) -> list[str]:
+    with sqlite3.connect(db) as connection:
+        return [r[0] for r in connection.execute("SELECT url FROM article ORDER BY url")]

@@ -15,6 +15,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -70,12 +71,16 @@ BATCH_SECONDS = 0.25
 @dataclass(slots=True)
 class _Batch:
     connection: Connection
+    committer: ThreadPoolExecutor  # the thread that commits (see `Archive._commit_behind`)
     writes: int = 0  # since the last commit
     since: float = field(default_factory=time.monotonic)  # time of the last commit
     unindexed: bool = False  # articles written since the last commit, not in the index yet
     depth: int = 0  # savepoints open (a write inside a write gets a savepoint of its own)
     # Index text made by a parse worker for the articles written since the last commit.
     prepared: dict[int, tuple[str | None, str, str, str]] = field(default_factory=dict)
+    # The commit under way in the committer's thread: until it is done, the connection and
+    # the fields above are that thread's.
+    committing: Future[None] | None = None
 
 
 # The write path is SQLAlchemy Core on the models' tables (their column types convert the
@@ -164,19 +169,41 @@ class Archive:
         if self._batch is not None or self.engine.dialect.name != "sqlite":
             yield
             return
-        with self._errors(), self.engine.connect() as connection:
-            self._batch = batch = _Batch(connection)
+        with (
+            self._errors(),
+            self.engine.connect() as connection,
+            ThreadPoolExecutor(1, thread_name_prefix="xinwen-commit") as committer,
+        ):
+            self._batch = batch = _Batch(connection, committer)
             try:
                 yield
             except BaseException:
                 # Keep what was finished before the error (each write is whole), if we can.
                 with contextlib.suppress(SQLAlchemyError):
+                    self._settle(batch)
+                with contextlib.suppress(SQLAlchemyError):
                     self._commit(batch)
                 raise
             else:
+                self._settle(batch)
                 self._commit(batch)
             finally:
                 self._batch = None
+
+    def committing(self) -> Future[None] | None:
+        """The batch's commit under way in the background, if any (see `_commit_behind`):
+        until it is done, a write waits for it. A caller with other work to do (the crawl's
+        event loop) can wait for it instead of blocking in the write."""
+        batch = self._batch
+        return batch.committing if batch is not None else None
+
+    @staticmethod
+    def _settle(batch: _Batch) -> None:
+        """Wait for the batch's commit under way, if any; its error, if it failed, is raised
+        here, by the next write."""
+        committing, batch.committing = batch.committing, None
+        if committing is not None:
+            committing.result()
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -186,6 +213,7 @@ class Archive:
             with self.engine.begin() as connection:
                 yield connection
             return
+        self._settle(batch)
         connection = batch.connection
         if not connection.in_transaction():
             # BEGIN first: SQLite's driver would otherwise let the first SAVEPOINT open the
@@ -215,9 +243,22 @@ class Archive:
         finally:
             batch.depth -= 1
         batch.writes += 1
-        if batch.writes >= BATCH_WRITES or time.monotonic() - batch.since >= BATCH_SECONDS:
-            self._commit(batch)
+        if batch.depth == 0 and (
+            batch.writes >= BATCH_WRITES or time.monotonic() - batch.since >= BATCH_SECONDS
+        ):
+            self._commit_behind(batch)
             batch.writes, batch.since = 0, time.monotonic()
+
+    def _commit_behind(self, batch: _Batch) -> None:
+        """Commit the batch in the committer's thread, while the caller goes on.
+
+        Indexing a batch's articles and committing took ~90 ms every `BATCH_SECONDS` in a
+        crawl of bench/crawl.py's site (FTS5's tokenizer and segment writes, SQLite's own
+        work): done on the event loop, it stopped fetching and left the parse worker without
+        pages, idle a fifth of the crawl. SQLite runs it without Python's lock, so here the
+        loop fetches and parses meanwhile; the next write waits for it (`_settle`).
+        """
+        batch.committing = batch.committer.submit(self._commit, batch)
 
     def _commit(self, batch: _Batch) -> None:
         """Commit a batch, its articles indexed first (in the same transaction)."""
