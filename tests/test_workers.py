@@ -208,3 +208,19 @@ def test_the_crawl_process_loads_no_parser():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_first_worker_starts_with_the_pool_and_serves_the_first_page():
+    # Started on entering the pool, so its imports overlap the crawl's first fetches; the
+    # first page goes to it, not to a second worker.
+    page = _article(1)
+    url = "https://news.example.com/a/1.html"
+
+    async def run() -> None:
+        async with ParsePool(size=2) as pool:
+            assert len(pool._all) == 1 and pool._all[0].alive()
+            first = pool._all[0]
+            _, _, extracted = await pool.parse(page, url, "text/html; charset=utf-8")
+            assert pool._all == [first] and extracted.is_article
+
+    asyncio.run(run())
