@@ -488,26 +488,3 @@ def test_cli_search_errors(tmp_path: Path, archive_path: Path):
     assert result.exit_code == 2 and not missing.exists()
     result = runner.invoke(app, ["search", "逾期", "--db", str(archive_path), "--until", "soon"])
     assert result.exit_code == 2 and "--until" in result.output
-
-
-def _fts_settings(db: Path) -> dict[str, int]:
-    with sqlite3.connect(db) as connection:
-        rows = connection.execute("SELECT k, v FROM article_fts_config").fetchall()
-    return {k: v for k, v in rows if k in ("automerge", "hashsize")}
-
-
-def test_the_index_merges_8_segments_at_a_time_and_keeps_8_mb_in_memory(archive_path: Path):
-    # Schema 12: a new archive, an archive from schema 11, and an index dropped and rebuilt by
-    # a search all get the settings.
-    tuned = {"automerge": 8, "hashsize": 8 * 1024 * 1024}
-    assert _fts_settings(archive_path) == tuned
-    with sqlite3.connect(archive_path) as connection:
-        connection.execute("DELETE FROM article_fts_config WHERE k IN ('automerge', 'hashsize')")
-        connection.execute("DELETE FROM schema_version WHERE version > 11")
-    assert _fts_settings(archive_path) == {}  # FTS5's defaults
-    Archive(archive_path).close()  # upgrades
-    assert _fts_settings(archive_path) == tuned
-    with sqlite3.connect(archive_path) as connection:
-        connection.execute("DROP TABLE article_fts")
-    assert len(_urls(archive_path, "逾期")) == 3
-    assert _fts_settings(archive_path) == tuned

@@ -116,7 +116,6 @@ MIGRATIONS: list[Migration] = [
     (9, "table alias", _aliases),
     (10, "table host; frontier: host, lost; PostgreSQL: search index and views", _hosts),
     (11, "frontier: index ix_frontier_claim (state, depth, discovered_at)", _claim_index),
-    (12, "article_fts: FTS5 automerge 8 and hashsize 8 MB (SQLite)", search.tune),
 ]
 LATEST = max(version for version, _, _ in MIGRATIONS)
 

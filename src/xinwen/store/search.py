@@ -291,28 +291,6 @@ def create(connection: Connection) -> None:
     elif available(connection):
         for statement in _DDL:
             connection.execute(text(statement))
-        tune(connection)
-
-
-# FTS5 settings, kept in the index's own config table (`article_fts_config`). Measured on the
-# 1,899 articles of bench/crawl.py's site indexed 40 to a commit, as a crawl's batches do: 1.30 ms
-# of CPU an article with FTS5's defaults, 0.99 ms with these (hashsize alone: 1.15). `hashsize`:
-# a transaction's pending terms stay in memory up to 8 MB (default 1 MB) instead of going out as
-# extra segments in the middle of a batch. `automerge`: segments are merged 8 at a time (default
-# 4), so each is rewritten fewer times as the index grows; a query reads up to twice as many
-# segments (a 2-character query over those articles: 0.32 to 0.35 ms).
-_TUNING = (("automerge", 8), ("hashsize", 8 * 1024 * 1024))
-
-
-def tune(connection: Connection) -> None:
-    """Schema 12: FTS5's merge and memory settings for a crawl's batches (SQLite)."""
-    if connection.dialect.name != "sqlite" or not exists(connection):
-        return
-    for name, value in _TUNING:
-        connection.execute(
-            text(f"INSERT INTO {TABLE} ({TABLE}, rank) VALUES (:name, :value)"),
-            {"name": name, "value": value},
-        )
 
 
 def migrate(connection: Connection) -> None:

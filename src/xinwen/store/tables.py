@@ -8,7 +8,7 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
 
 # Bumped by every migration (migrations.py); each applied version is a row of `schema_version`.
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 11
 
 
 class ArticleRow(SQLModel, table=True):
