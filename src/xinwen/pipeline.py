@@ -407,6 +407,7 @@ class _Crawl:
     async def _renew(self) -> None:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
+            await self._settled()
             self.archive.frontier_renew(self.lease)
 
     async def _settled(self, slot: _Slot | None = None) -> None:
@@ -581,6 +582,7 @@ class _Crawl:
         try:
             page = await fetcher.fetch(url, validators=validators)
         except ArchiveError as exc:
+            await self._settled()  # the task keeps its place: it is still on this page
             status = getattr(exc, "status", None)
             self._failure(url, exc, status, frontier_url=url)
             self.strikes[host] += _strikes(exc)
@@ -690,6 +692,11 @@ class _Crawl:
             self._failure(page.url, exc, page.status, frontier_url=url)
             return "failed"
         block = self._block(fetcher, page, url, extracted)
+        parts: list[tuple[Page, Decoded]] = []
+        complete = True
+        if block is None and extracted.is_article:
+            # The article's further parts are fetched and parsed in the task's place too.
+            parts, complete = await self._parts(fetcher, extracted, content_type, depth)
         await self._settled(slot)
         if block is not None:
             self.archive.save_failure(
@@ -705,9 +712,6 @@ class _Crawl:
         self.archive.frontier_add(found, depth=depth + 1)
         if not extracted.is_article:
             return self._count(self._record(page, decoded, None, frontier_url=url))
-        parts, complete = await self._parts(fetcher, extracted, content_type, depth)
-        if parts:
-            await self._settled()
         canonical = self._canonical(extracted, page)
         article, index = _article(extracted, decoded, page, canonical, rule, prepared, parts)
         if canonical and self._stored_title(canonical) not in (None, article.title):
