@@ -240,6 +240,31 @@ def test_a_background_commit_that_fails_is_raised_by_the_next_write(
     assert _urls(db_path) == [second]  # the failed batch is gone whole
 
 
+def test_an_error_in_a_batch_is_raised_over_its_failed_background_commit(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(store, "BATCH_SECONDS", 0.0)
+    original = Archive._commit
+    failures = [RuntimeError("the commit thread broke")]
+
+    def failing_commit(self: Archive, batch: Any) -> None:
+        if failures:
+            batch.connection.rollback()
+            raise failures.pop()
+        original(self, batch)
+
+    monkeypatch.setattr(Archive, "_commit", failing_commit)
+    url = "https://news.example.com/a/1.html"
+
+    def crawl() -> None:
+        with Archive(db_path) as archive, archive.batched():
+            _save(archive, url, "央行宣布降准", "中国人民银行决定下调存款准备金率。")
+            raise ValueError("the caller's error")  # while its commit fails behind
+
+    with pytest.raises(ValueError, match="the caller's error"):
+        crawl()
+
+
 def _urls(db: Path) -> list[str]:
     with sqlite3.connect(db) as connection:
         return [r[0] for r in connection.execute("SELECT url FROM article ORDER BY url")]

@@ -178,8 +178,9 @@ class Archive:
             try:
                 yield
             except BaseException:
-                # Keep what was finished before the error (each write is whole), if we can.
-                with contextlib.suppress(SQLAlchemyError):
+                # Keep what was finished before the error (each write is whole), if we can;
+                # the error raised is the first one, not a background commit's.
+                with contextlib.suppress(Exception):
                     self._settle(batch)
                 with contextlib.suppress(SQLAlchemyError):
                     self._commit(batch)
