@@ -7,6 +7,7 @@ with words that tests/parse_faults.py (the workers' parse target here) acts on.
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,7 +23,7 @@ import pytest
 from xinwen import pipeline
 from xinwen.errors import NoContent, ParseCrash, ParseTimeout
 from xinwen.fetch import FetchSettings
-from xinwen.workers import ParsePool, default_size, on_hosts, parse_page
+from xinwen.workers import SEND_BUFFER, ParsePool, default_size, on_hosts, parse_page
 
 TESTS = Path(__file__).resolve().parent
 FAULTS = "parse_faults:parse"
@@ -224,3 +225,16 @@ def test_the_first_worker_starts_with_the_pool_and_serves_the_first_page():
             assert pool._all == [first] and extracted.is_article
 
     asyncio.run(run())
+
+
+def test_a_workers_socket_holds_the_pages_in_its_hands():
+    # The pages queued behind the one a worker parses sit in the socket, not half-sent in the
+    # crawl's event loop; the kernel caps the buffer at net.core.wmem_max (Linux doubles it).
+    cap = int(Path("/proc/sys/net/core/wmem_max").read_text()) if sys.platform == "linux" else 0
+
+    async def run() -> int:
+        async with ParsePool(size=1) as pool:
+            return pool._all[0].sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+
+    size = asyncio.run(run())
+    assert size >= min(SEND_BUFFER, cap or SEND_BUFFER), (size, cap)
