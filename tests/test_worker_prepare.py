@@ -3,6 +3,7 @@ the archive holds exactly what it holds when the crawl's process does it all its
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 import sqlite3
 import subprocess
@@ -146,3 +147,43 @@ def test_a_parse_worker_prepares_an_article_without_loading_pydantic():
         workerproc.index_text(expected.title),
         workerproc.index_text(expected.body),
     )
+
+
+def test_a_prepared_answer_leaves_the_blocks_behind_and_says_whether_it_is_a_block_page():
+    # What the crawl needs of the body comes made: the record, and the block-page check, so
+    # that the blocks stay in the worker; a multi-page article's first page keeps them (its
+    # parts join them in the crawl's process), as does an answer without `prepare`.
+    multipage = FIXTURES / "multipage" / "news" / "2024" / "1106"
+    demo = Path(pipeline.__file__).parent / "demo" / "site" / "yhyq" / "2024" / "1107" / "4533.html"
+    blocked = (
+        "<html><head><title>安全验证</title></head>"
+        "<body><p>请完成安全验证后继续访问</p></body></html>"
+    )
+    pages = {
+        "article": (demo.read_bytes(), "http://news.example.com/a/1.html"),
+        "first_part": (
+            (multipage / "888.html").read_bytes(),
+            "http://news.example.com/news/2024/1106/888.html",
+        ),
+        "block": (blocked.encode(), "http://news.example.com/a/3.html"),
+    }
+
+    async def run() -> dict[str, Any]:
+        async with ParsePool(size=1) as pool:
+            got = {}
+            for name, (data, url) in pages.items():
+                got[name] = await pool.parse_prepared(data, url, "text/html; charset=utf-8")
+            data, url = pages["article"]
+            got["unprepared"] = await pool.parse_prepared(data, url, "text/html", prepare=False)
+            return got
+
+    got = asyncio.run(run())
+    _, _, extracted, prepared, sign = got["article"]
+    assert prepared is not None and extracted.blocks == [] and sign == ""
+    local = workerproc.parse_page(*pages["article"], [], "text/html; charset=utf-8")[2]
+    assert prepared[0]["body"] and local.blocks  # the record was made from them
+    _, _, extracted, prepared, sign = got["first_part"]
+    assert extracted.next_page and prepared is not None and extracted.blocks and sign == ""
+    assert got["block"][4] == "安全验证"
+    _, _, extracted, prepared, sign = got["unprepared"]
+    assert prepared is None and sign is None and extracted.blocks == local.blocks

@@ -611,7 +611,7 @@ class _Crawl:
         return True
 
     def _block(
-        self, fetcher: Fetcher, page: Page, url: str, extracted: Extracted
+        self, fetcher: Fetcher, page: Page, url: str, extracted: Extracted, sign: str | None
     ) -> errors.SoftBlock | None:
         """The error for a block or CAPTCHA page served with 200 (fault matrix row 14), or None.
 
@@ -619,11 +619,14 @@ class _Crawl:
         up its place (`_Slot`) and another request can start, and 5 block pages in a row (2
         strikes each, like a 429) open the host's breaker. The caller records it as a
         `soft_block` failure and stores nothing of it; the URL is left for the next run.
+        `sign`: what the parse worker found (`quality.soft_block`, "" for none), or None if it
+        did not look.
         """
         host = urls.host_of(url)
-        body = "\n".join(block.text for block in extracted.blocks)
-        sign = quality.soft_block(extracted.title, body)
         if sign is None:
+            body = "\n".join(block.text for block in extracted.blocks)
+            sign = quality.soft_block(extracted.title, body)
+        if not sign:
             self.blocks[host] = 0
             return None
         self.blocks[host] += 1
@@ -683,7 +686,7 @@ class _Crawl:
         try:
             # In a worker process: the loop keeps fetching, and a page that kills or hangs
             # its parser fails alone (ParseCrash, ParseTimeout).
-            rule, decoded, extracted, prepared = await self.pool.parse_prepared(
+            rule, decoded, extracted, prepared, sign = await self.pool.parse_prepared(
                 page.content, page.final_url, content_type, fetched_at=page.fetched_at,
                 links=True, hosts=frozenset(self.hosts), text=quality.unframed(page.headers),
             )  # fmt: skip
@@ -691,7 +694,7 @@ class _Crawl:
             await self._settled(slot)
             self._failure(page.url, exc, page.status, frontier_url=url)
             return "failed"
-        block = self._block(fetcher, page, url, extracted)
+        block = self._block(fetcher, page, url, extracted, sign)
         parts: list[tuple[Page, Decoded]] = []
         complete = True
         if block is None and extracted.is_article:

@@ -173,18 +173,27 @@ def _serve(conn: Connection, rules: Sequence[SiteRule], target: Callable[..., Pa
             rule, decoded, extracted = target(
                 data, url, rules, content_type, fetched_at=fetched_at, links=links
             )
-            prepared = None
+            prepared = block = None
             if ready:
+                # Whether it is a block page ("" if not), judged on the body here, so that the
+                # blocks of an article made ready need not go back to the crawl's process.
+                body = "\n".join(b.text for b in extracted.blocks)
+                block = quality.soft_block(extracted.title, body) or ""
                 try:
                     prepared = prepare(extracted, decoded, url, rule)
                 except Exception:  # the crawl's process normalizes it, as before, errors and all
                     prepared = None
+            if prepared is not None and extracted.next_page is None:
+                # The crawl's process has no use for them (a multi-page article's parts join
+                # its blocks there), and they were half of the answer: 88 -> 33 us to pickle
+                # a corpus page's, 81 -> 48 us to unpickle it.
+                extracted.blocks = []
             if hosts is not None:
                 extracted.links = on_hosts(extracted.links, hosts)
             if not text:
                 decoded = replace(decoded, text="")
             index = rules.index(rule) if rule is not None else None
-            reply: tuple[Any, ...] = ("ok", index, decoded, extracted, prepared)
+            reply: tuple[Any, ...] = ("ok", index, decoded, extracted, prepared, block)
         except ExtractError as exc:
             reply = ("error", type(exc).__name__, exc.args[0] if exc.args else "", exc.url)
         except Exception as exc:  # a parser bug: this page fails, the crawl goes on

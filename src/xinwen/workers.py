@@ -246,7 +246,7 @@ class ParsePool:
         Raises `ExtractError` as `parse_page` does, `ParseCrash` if the worker died on the page
         and `ParseTimeout` if it took longer than the pool's timeout (the worker is killed).
         """
-        rule, decoded, extracted, _ = await self.parse_prepared(
+        rule, decoded, extracted, _, _ = await self.parse_prepared(
             data, url, content_type, fetched_at=fetched_at, links=links, hosts=hosts, text=text,
             prepare=False,
         )  # fmt: skip
@@ -263,11 +263,17 @@ class ParsePool:
         hosts: frozenset[str] | None = None,
         text: bool = True,
         prepare: bool = True,
-    ) -> tuple[SiteRule | None, Decoded, Extracted, Prepared | None]:
-        """`parse`, and for an article page (with `prepare`) what `workerproc.prepare` makes of
-        it in the worker: the article's fields as stored under `url` (plain data) and its index
-        text (None for another page, or if preparing it failed: the crawl's process then does
-        it itself)."""
+    ) -> tuple[SiteRule | None, Decoded, Extracted, Prepared | None, str | None]:
+        """`parse`, and with `prepare` two things more made in the worker.
+
+        For an article page, what `workerproc.prepare` makes of it: the article's fields as
+        stored under `url` (plain data) and its index text (None for another page, or if
+        preparing it failed: the crawl's process then does it itself). A prepared article
+        without further parts comes back without its blocks (`Extracted.blocks` is empty).
+
+        For any page, whether it is a block page: `quality.soft_block`'s sign, "" for none
+        (None without `prepare`).
+        """
         message = (data, url, content_type, fetched_at, links, hosts, text, prepare)
         async with self._slots:
             job = _Job(message, url, asyncio.get_running_loop().create_future())
@@ -280,9 +286,9 @@ class ParsePool:
             Exception.__init__(exc, message_text)
             exc.url = error_url
             raise exc
-        _, index, decoded, extracted, prepared = reply
+        _, index, decoded, extracted, prepared, block = reply
         rule = self.rules[index] if index is not None else None
-        return rule, decoded, extracted, prepared
+        return rule, decoded, extracted, prepared, block
 
     async def _send(self, worker: _Worker, job: _Job) -> None:
         # Sent by the event loop as the socket allows: a page of hundreds of kB does not fit
