@@ -619,13 +619,12 @@ class _Crawl:
         up its place (`_Slot`) and another request can start, and 5 block pages in a row (2
         strikes each, like a 429) open the host's breaker. The caller records it as a
         `soft_block` failure and stores nothing of it; the URL is left for the next run.
-        `sign`: what the parse worker found (`quality.soft_block`, "" for none), or None if it
+        `sign`: what the parse worker found (`quality.page_block`, "" for none), or None if it
         did not look.
         """
         host = urls.host_of(url)
         if sign is None:
-            body = "\n".join(block.text for block in extracted.blocks)
-            sign = quality.soft_block(extracted.title, body)
+            sign = quality.page_block(extracted)
         if not sign:
             self.blocks[host] = 0
             return None

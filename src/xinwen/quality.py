@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from .models import Decoded
+from .models import Decoded, Extracted
 
 if TYPE_CHECKING:
     from .record import Article
@@ -121,6 +121,11 @@ def _block_patterns() -> tuple[int, re.Pattern[str] | None, re.Pattern[str] | No
         return re.compile("|".join(f"(?:{p})" for p in patterns), re.I) if patterns else None
 
     return int(data["max_body"]), either(data.get("titles", [])), either(data.get("texts", []))
+
+
+def page_block(extracted: Extracted) -> str | None:
+    """`soft_block` of an extracted page: its title and the text of its blocks."""
+    return soft_block(extracted.title, "\n".join(block.text for block in extracted.blocks))
 
 
 def soft_block(title: str | None, body: str) -> str | None:

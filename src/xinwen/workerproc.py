@@ -177,8 +177,7 @@ def _serve(conn: Connection, rules: Sequence[SiteRule], target: Callable[..., Pa
             if ready:
                 # Whether it is a block page ("" if not), judged on the body here, so that the
                 # blocks of an article made ready need not go back to the crawl's process.
-                body = "\n".join(b.text for b in extracted.blocks)
-                block = quality.soft_block(extracted.title, body) or ""
+                block = quality.page_block(extracted) or ""
                 try:
                     prepared = prepare(extracted, decoded, url, rule)
                 except Exception:  # the crawl's process normalizes it, as before, errors and all

@@ -271,7 +271,7 @@ class ParsePool:
         preparing it failed: the crawl's process then does it itself). A prepared article
         without further parts comes back without its blocks (`Extracted.blocks` is empty).
 
-        For any page, whether it is a block page: `quality.soft_block`'s sign, "" for none
+        For any page, whether it is a block page: `quality.page_block`'s sign, "" for none
         (None without `prepare`).
         """
         message = (data, url, content_type, fetched_at, links, hosts, text, prepare)
